@@ -1,0 +1,306 @@
+"""Operator commands: `flask --app app …`. Secrets go in as options and never come back out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable
+
+import click
+from flask import Flask, current_app
+
+from .domain.phone import display
+from .domain.purposes import ORIGINS, PURPOSES
+from .domain.refusals import Refused
+from .domain.rules import CHANNELS, CHANNEL_LABELS
+from .providers.registry import PROVIDER_NAMES
+from .services import workspaces as ws
+from .services.context import Context
+
+
+def _ctx() -> Context:
+    return current_app.extensions["herald"]
+
+
+def _fail(refused: Refused) -> None:
+    for reason in refused.reasons:
+        click.echo(f"Error: {reason.message}", err=True)
+    sys.exit(1)
+
+
+def _pairs(values: Iterable[str], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint=what)
+        out[key.strip()] = val
+    return out
+
+
+workspace_cli = click.Group("workspace", help="Create and list workspaces (tenants).")
+sender_cli = click.Group("sender", help="Numbers and sender ids Herald sends from.")
+template_cli = click.Group("template", help="Message templates.")
+sandbox_cli = click.Group("sandbox", help="Play the customer's side of the sandbox provider.")
+db_cli = click.Group("db", help="Database schema.")
+keys_cli = click.Group("keys", help="Keys for SECRET_KEY and ENCRYPTION_KEY.")
+writeback_cli = click.Group("writeback", help="Records of sends in Intercom and HubSpot.")
+
+
+@workspace_cli.command("create")
+@click.argument("name")
+@click.option("--intercom-workspace-id", help="The Intercom workspace (app) id this workspace serves.")
+@click.option("--hubspot-portal-id", help="The HubSpot portal (hub) id this workspace serves.")
+def workspace_create(name: str, intercom_workspace_id: str | None, hubspot_portal_id: str | None) -> None:
+    """Create a workspace."""
+    try:
+        workspace = ws.create_workspace(_ctx(), name, intercom_workspace_id, hubspot_portal_id)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(f"Created workspace {workspace.name} (id {workspace.id}).")
+
+
+@workspace_cli.command("list")
+def workspace_list() -> None:
+    """List workspaces and what they are linked to."""
+    rows = ws.list_workspaces(_ctx())
+    if not rows:
+        click.echo("No workspaces yet: create one with `flask --app app workspace create NAME`.")
+    for w in rows:
+        links = ", ".join(filter(None, [f"Intercom {w.intercom_workspace_id}" if w.intercom_workspace_id else "",
+                                        f"HubSpot {w.hubspot_portal_id}" if w.hubspot_portal_id else ""]))
+        click.echo(f"{w.name}\t{links or 'not linked'}")
+
+
+@workspace_cli.command("set")
+@click.argument("workspace")
+@click.argument("settings", nargs=-1, required=True)
+def workspace_set(workspace: str, settings: tuple[str, ...]) -> None:
+    """Change workspace settings, e.g. max_sms_segments=6."""
+    changes: dict[str, Any] = {}
+    for key, value in _pairs(settings, "SETTINGS").items():
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key] = value
+    try:
+        result = ws.update_settings(_ctx(), workspace, changes)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(json.dumps(result, sort_keys=True))
+
+
+@sender_cli.command("add")
+@click.argument("workspace")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--provider", type=click.Choice(PROVIDER_NAMES), required=True)
+@click.option("--from", "from_number", required=True, help="The number (E.164) or Viber sender id.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Provider settings and credentials; tokens, secrets and keys are stored encrypted.")
+def sender_add(workspace: str, channel: str, provider: str, from_number: str, options: tuple[str, ...]) -> None:
+    """Add a sender to a workspace."""
+    try:
+        view = ws.add_sender(_ctx(), workspace, channel, provider, from_number, _pairs(options, "--option"))
+    except Refused as refused:
+        _fail(refused)
+    secret = f"; {len(view.secret_option_names)} secret(s) stored encrypted" if view.secret_option_names else ""
+    click.echo(f"Added {CHANNEL_LABELS[channel]} sender {view.from_number} via {provider} (id {view.id}){secret}.")
+
+
+@sender_cli.command("list")
+@click.argument("workspace")
+def sender_list(workspace: str) -> None:
+    """List a workspace's senders (secrets are shown only by name)."""
+    try:
+        views = ws.list_senders(_ctx(), workspace)
+    except Refused as refused:
+        _fail(refused)
+    if not views:
+        click.echo("No senders yet.")
+    for v in views:
+        opts = " ".join(f"{k}={val}" for k, val in sorted(v.options.items()))
+        secrets = " ".join(f"{k}=••••" for k in v.secret_option_names)
+        click.echo(f"{v.id}\t{v.channel}\t{v.provider}\t{v.from_number}\t{' '.join(filter(None, [opts, secrets]))}")
+
+
+@template_cli.command("add")
+@click.argument("workspace")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--name", required=True)
+@click.option("--language", required=True, help="e.g. en_US, es, pt_BR")
+@click.option("--category", required=True, help="UTILITY, MARKETING, AUTHENTICATION; Viber: TRANSACTIONAL, PROMOTIONAL")
+@click.option("--body", required=True, help="Text with {{1}} or {{name}} placeholders.")
+@click.option("--header", "header_text", default="", help="Header text (may hold one placeholder).")
+@click.option("--footer", default="")
+@click.option("--status", default="APPROVED", show_default=True)
+def template_add(workspace: str, channel: str, name: str, language: str, category: str, body: str,
+                 header_text: str, footer: str, status: str) -> None:
+    """Record a template by hand (SMS snippets, Viber templates approved elsewhere)."""
+    try:
+        row = ws.add_template(_ctx(), workspace, channel, name, language, body, category, status,
+                              header_text=header_text, footer=footer)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(f"Added template {row.name} ({row.language}, {row.category}, {row.status}).")
+
+
+@template_cli.command("list")
+@click.argument("workspace")
+@click.option("--channel", type=click.Choice(CHANNELS))
+def template_list(workspace: str, channel: str | None) -> None:
+    """List templates with their status; only APPROVED ones can be sent."""
+    try:
+        rows = ws.list_templates(_ctx(), workspace, channel)
+    except Refused as refused:
+        _fail(refused)
+    if not rows:
+        click.echo("No templates.")
+    for t in rows:
+        click.echo(f"{t.channel}\t{t.name}\t{t.language}\t{t.category}\t{t.status}")
+
+
+@click.command("send")
+@click.argument("workspace")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--to", "to", required=True, help="The customer's number, ideally +CC…")
+@click.option("--text", help="Free text.")
+@click.option("--template", help="An approved template's name.")
+@click.option("--language", help="The template's language, e.g. en_US.")
+@click.option("--param", "params", multiple=True, help="A placeholder value, in order (or NAME=VALUE).")
+@click.option("--purpose", type=click.Choice(sorted(PURPOSES)), help="Why this message is sent.")
+@click.option("--origin", type=click.Choice(ORIGINS), default="agent", show_default=True)
+@click.option("--sender", help="The number or sender id to send from, when the workspace has several.")
+@click.option("--idempotency-key", help="Sending again with the same key never sends twice.")
+@click.option("--confirm", "confirmed", is_flag=True, help="Confirm a send the policy wants confirmed.")
+@click.option("--dry-run", is_flag=True, help="Decide and print, send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision and result as JSON.")
+def send_command(workspace: str, channel: str, to: str, text: str | None, template: str | None,
+                 language: str | None, params: tuple[str, ...], purpose: str | None, origin: str,
+                 sender: str | None, idempotency_key: str | None, confirmed: bool, dry_run: bool,
+                 as_json: bool) -> None:
+    """Send one message (or, with --dry-run, say whether it could be sent)."""
+    from .services.send import SendRequest, send
+
+    if bool(text) == bool(template):
+        raise click.UsageError("give exactly one of --text or --template")
+    request = SendRequest(workspace=workspace, channel=channel, to=to, text=text, template=template,
+                          language=language, params=list(params), purpose=purpose, origin=origin,
+                          surface="cli", requested_by="cli", sender=sender, idempotency_key=idempotency_key,
+                          dry_run=dry_run, confirmed=confirmed)
+    try:
+        result = send(_ctx(), request)
+    except Refused as refused:
+        if as_json:
+            click.echo(json.dumps({"decision": {"outcome": "refused", "allowed": False,
+                                                "reasons": [r.as_dict() for r in refused.reasons]},
+                                   "message": None}, indent=2))
+            sys.exit(1)
+        _fail(refused)
+    decision = result.decision
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_human(result, dry_run)
+    ok = decision.allowed and (result.message is None or result.message["status"] != "failed")
+    sys.exit(0 if ok else 1)
+
+
+def _print_human(result: Any, dry_run: bool) -> None:
+    decision = result.decision
+    label = CHANNEL_LABELS[decision.channel]
+    words = {"allowed": "Allowed", "confirm": "Needs confirmation", "refused": "Refused"}[decision.outcome]
+    click.echo(f"{words}: {label} to {display(decision.recipient)}")
+    for reason in decision.reasons:
+        click.echo(f"  - {reason.message}")
+    if decision.purpose:
+        click.echo(f"Purpose: {PURPOSES[decision.purpose].label if decision.purpose in PURPOSES else decision.purpose}")
+    if decision.text:
+        click.echo("Text:")
+        for line in decision.text.splitlines():
+            click.echo(f"  {line}")
+    if decision.sms:
+        click.echo(f"SMS: {decision.sms.describe()}")
+    if decision.window and decision.window.closes_at and decision.channel != "sms":
+        state = "open until" if decision.window.open else "closed at"
+        from .domain.window import format_moment
+        click.echo(f"Window: {state} {format_moment(decision.window.closes_at)}")
+    if decision.outcome == "confirm":
+        for question in decision.policy.questions if decision.policy else ():
+            click.echo(f"  ? {question}")
+        click.echo("Run again with --confirm to send it.")
+    if result.message:
+        m = result.message
+        again = " (replayed: this key was already used)" if result.replayed else ""
+        click.echo(f"Message {m['id']}: {m['status_label']}{again}")
+        if m["error_message"]:
+            click.echo(f"  {m['error_message']}")
+    elif dry_run and decision.allowed:
+        click.echo("Dry run: nothing was sent.")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Seed the demo workspace the embedded default uses."""
+    from .services.demo import DEMO, ensure_demo
+
+    created = ensure_demo(_ctx())
+    click.echo(f"Demo workspace “{DEMO}” {'created' if created else 'already exists'}.")
+
+
+@sandbox_cli.command("reply")
+@click.argument("workspace")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--from", "customer", required=True, help="The customer's number.")
+@click.option("--text", required=True)
+def sandbox_reply(workspace: str, channel: str, customer: str, text: str) -> None:
+    """Play an inbound customer message: it opens the window (or says STOP/START on SMS)."""
+    from .services.sandbox import play_reply
+
+    try:
+        number = play_reply(_ctx(), workspace, channel, customer, text)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(f"Recorded a {CHANNEL_LABELS[channel]} message from {display(number)}.")
+
+
+@sandbox_cli.command("deliver")
+@click.argument("message_id")
+@click.option("--until", type=click.Choice(["sent", "delivered", "read"]), default="read", show_default=True)
+def sandbox_deliver(message_id: str, until: str) -> None:
+    """Play the delivery receipts of a sandbox message."""
+    from .services.sandbox import play_statuses
+
+    try:
+        final = play_statuses(_ctx(), message_id, until)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(f"{message_id}: {final}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (the app also does this when it starts)."""
+    _ctx().store.migrate()
+    click.echo("Database is up to date.")
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new ENCRYPTION_KEY (Fernet) for the environment."""
+    from .security.sealing import new_key
+
+    click.echo(new_key())
+
+
+@writeback_cli.command("retry")
+def writeback_retry() -> None:
+    """Retry write-backs to Intercom and HubSpot that are due."""
+    from .services.writeback import run_due
+
+    click.echo(f"Tried {run_due(_ctx())} write-back(s).")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (workspace_cli, sender_cli, template_cli, sandbox_cli, db_cli, keys_cli, writeback_cli,
+                    send_command, demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,26 @@
+"""Provider names as operators type them, and the adapter class behind each."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import Provider
+from .sandbox import SandboxProvider
+
+PROVIDERS: dict[str, type[Provider]] = {"sandbox": SandboxProvider}
+PROVIDER_NAMES = ("whatsapp_cloud", "twilio", "vonage", "sandbox")
+
+# Which channels each provider can carry.
+PROVIDER_CHANNELS = {
+    "whatsapp_cloud": ("whatsapp",),
+    "twilio": ("sms", "whatsapp"),
+    "vonage": ("viber", "sms", "whatsapp"),
+    "sandbox": ("whatsapp", "sms", "viber"),
+}
+
+
+def register(name: str, cls: type[Provider]) -> None:
+    PROVIDERS[name] = cls
+
+
+ProviderFactory = Callable[[str], Provider]

@@ -1,0 +1,1 @@
+"""Request signatures, short-lived tokens and encryption of secrets at rest."""

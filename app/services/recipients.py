@@ -1,0 +1,76 @@
+"""Recipient state: read for every decision, written by sends and by what customers send us."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain import optout
+from ..domain.decision import RecipientState as StateView
+from ..store.models import InboundMessage, RecipientState, Sender
+
+
+def load(session: Session, sender_id: int, recipient: str) -> StateView:
+    row = session.scalar(select(RecipientState).where(RecipientState.sender_id == sender_id,
+                                                      RecipientState.recipient == recipient))
+    if row is None:
+        return StateView()
+    return StateView(last_inbound_at=row.last_inbound_at, last_outbound_at=row.last_outbound_at,
+                     outbound_since_inbound=row.outbound_since_inbound, opted_out=row.opted_out,
+                     opted_out_at=row.opted_out_at)
+
+
+def ensure(session: Session, sender_id: int, recipient: str, now: datetime) -> RecipientState:
+    """The state row, created if missing; a concurrent creator wins without an error."""
+    query = select(RecipientState).where(RecipientState.sender_id == sender_id,
+                                         RecipientState.recipient == recipient)
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = RecipientState(sender_id=sender_id, recipient=recipient, outbound_since_inbound=0,
+                                 opted_out=False, updated_at=now)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+    assert row is not None
+    return row
+
+
+def note_outbound(session: Session, sender_id: int, recipient: str, now: datetime) -> None:
+    """A business message went out: Viber's in-a-row count grows; the window does not move."""
+    ensure(session, sender_id, recipient, now)
+    session.execute(update(RecipientState)
+                    .where(RecipientState.sender_id == sender_id, RecipientState.recipient == recipient)
+                    .values(outbound_since_inbound=RecipientState.outbound_since_inbound + 1,
+                            last_outbound_at=now, updated_at=now))
+
+
+def record_inbound(session: Session, sender: Sender, recipient: str, text: str, provider_message_id: str,
+                   received_at: datetime) -> bool:
+    """Record a customer's message once: it opens the window, resets the count, may carry STOP/START.
+
+    Returns False when the same provider message was already recorded (a redelivered webhook).
+    """
+    try:
+        with session.begin_nested():
+            session.add(InboundMessage(sender_id=sender.id, recipient=recipient, text=text or "",
+                                       provider_message_id=provider_message_id, received_at=received_at))
+    except IntegrityError:
+        return False
+    row = ensure(session, sender.id, recipient, received_at)
+    if row.last_inbound_at is None or received_at > row.last_inbound_at:
+        row.last_inbound_at = received_at
+        row.outbound_since_inbound = 0
+    if sender.channel == "sms":
+        word = optout.keyword(text)
+        if word == "out":
+            row.opted_out, row.opted_out_at, row.opt_keyword = True, received_at, (text or "").strip().upper()
+        elif word == "in":
+            row.opted_out, row.opted_out_at, row.opt_keyword = False, None, (text or "").strip().upper()
+    row.updated_at = received_at
+    return True

@@ -1,0 +1,356 @@
+"""The one way anything is sent: decide, claim the idempotency key, dispatch, record.
+
+Every surface (Intercom panel, HubSpot compose page, HTTP API, CLI) builds a :class:`SendRequest`
+and calls :func:`send`. A refusal changes nothing in the store; an allowed send is claimed together
+with its idempotency key in one transaction, so two racing requests with one key produce one
+provider call, and a replay returns the first result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain import phone
+from ..domain import status as st
+from ..domain.decision import ALLOWED, Decision, Draft, Limits
+from ..domain.purposes import ORIGINS, PURPOSES
+from ..domain.refusals import Reason, Refused
+from ..domain.rules import CHANNELS, CHANNEL_LABELS, decide
+from ..domain.templates import Currency, DateTimeValue, ParamValue, bind_positional, choose
+from ..providers.base import UNKNOWN, Outbound, ProviderError
+from ..store.models import IdempotencyKey, Message, MessageEvent, Sender, Workspace, Writeback
+from . import policy as policy_service
+from . import recipients
+from .context import Context
+from .workspaces import sender_credentials, templates_for, to_spec, workspace_named
+
+log = logging.getLogger(__name__)
+
+SURFACES = ("intercom", "hubspot", "api", "cli", "playground")
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """Everything a surface knows about one send, before Herald has checked any of it."""
+
+    workspace: str | int
+    channel: str
+    to: str
+    text: str | None = None
+    template: str | None = None
+    language: str | None = None
+    params: Mapping[str, Any] | Sequence[str] = field(default_factory=dict)
+    sender: str | None = None  # a from-number or sender id, when the workspace has several
+    purpose: str | None = None
+    origin: str = "agent"
+    surface: str = "api"
+    requested_by: str = ""
+    idempotency_key: str | None = None
+    dry_run: bool = False
+    confirmed: bool = False
+    contact_ref: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    writeback: Mapping[str, Any] | None = None  # {"host": "intercom"|"hubspot", ...target}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The decision, and — when something was sent or replayed — the message as stored."""
+
+    decision: Decision
+    message: Mapping[str, Any] | None = None
+    replayed: bool = False
+
+    @property
+    def sent(self) -> bool:
+        return self.message is not None and self.message["status"] not in (st.FAILED,)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"decision": self.decision.as_dict(), "message": dict(self.message) if self.message else None,
+                "replayed": self.replayed}
+
+
+def message_view(message: Message, sender: Sender | None = None) -> dict[str, Any]:
+    """A stored message as surfaces show it."""
+    return {
+        "id": message.public_id, "channel": message.channel, "channel_label": CHANNEL_LABELS[message.channel],
+        "to": message.recipient, "from": sender.from_number if sender else None, "kind": message.kind,
+        "template": message.template_name, "language": message.template_language, "text": message.text,
+        "purpose": message.purpose, "origin": message.origin, "surface": message.surface,
+        "requested_by": message.requested_by, "status": message.status, "status_label": st.label(message.status),
+        "provider_message_id": message.provider_message_id, "error_code": message.error_code,
+        "error_message": message.error_message, "sms_encoding": message.sms_encoding,
+        "sms_segments": message.sms_segments, "policy_verdict": message.policy_verdict,
+        "created_at": message.created_at.isoformat(), "updated_at": message.updated_at.isoformat(),
+    }
+
+
+def _workspace(session: Session, ref: str | int) -> Workspace:
+    if isinstance(ref, int):
+        workspace = session.get(Workspace, ref)
+        if workspace is None:
+            raise Refused(Reason("workspace_unknown", "That workspace does not exist.", "workspace"))
+        return workspace
+    return workspace_named(session, ref)
+
+
+def pick_sender(workspace: Workspace, channel: str, wanted: str | None) -> Sender:
+    """The sender for ``channel``: the one asked for, or the workspace's first on that channel."""
+    if channel not in CHANNELS:
+        raise Refused(Reason("channel_unknown", f"“{channel}” is not a channel Herald sends on; "
+                                                f"use {', '.join(CHANNELS)}.", "channel"))
+    candidates = [s for s in workspace.senders if s.channel == channel]
+    if not candidates:
+        raise Refused(Reason("sender_missing", f"This workspace has no {CHANNEL_LABELS[channel]} sender yet; an "
+                                               "operator adds one with `flask --app app sender add`.", "channel"))
+    if wanted:
+        wanted_clean = wanted.strip()
+        for sender in candidates:
+            if sender.from_number == wanted_clean or str(sender.id) == wanted_clean:
+                return sender
+        try:
+            normalised = phone.normalise(wanted_clean, field="sender")
+        except Refused:
+            normalised = None
+        for sender in candidates:
+            if sender.from_number == normalised:
+                return sender
+        raise Refused(Reason("sender_unknown", f"This workspace does not send {CHANNEL_LABELS[channel]} from "
+                                               f"{wanted}.", "sender"))
+    return candidates[0]
+
+
+def _params(raw: Mapping[str, Any] | Sequence[str]) -> dict[str, ParamValue] | list[str]:
+    if isinstance(raw, Mapping):
+        out: dict[str, ParamValue] = {}
+        for key, value in raw.items():
+            if isinstance(value, Mapping) and value.get("type") == "currency":
+                out[str(key)] = Currency(str(value.get("fallback_value", "")), str(value.get("code", "")),
+                                         int(value.get("amount_1000", 0)))
+            elif isinstance(value, Mapping) and value.get("type") == "date_time":
+                out[str(key)] = DateTimeValue(str(value.get("fallback_value", "")))
+            elif isinstance(value, (Currency, DateTimeValue)):
+                out[str(key)] = value
+            else:
+                out[str(key)] = "" if value is None else str(value)
+        return out
+    return [str(v) for v in raw]
+
+
+def _request_hash(request: SendRequest, recipient: str, sender: Sender) -> str:
+    content = {"channel": request.channel, "to": recipient, "sender": sender.id, "text": request.text or "",
+               "template": request.template or "", "language": request.language or "",
+               "params": request.params if isinstance(request.params, Mapping) else list(request.params),
+               "purpose": request.purpose or ""}
+    canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _validate(request: SendRequest) -> None:
+    reasons = []
+    if request.origin not in ORIGINS:
+        reasons.append(Reason("origin_invalid", f"Origin must be one of {', '.join(ORIGINS)}.", "origin"))
+    if request.purpose and request.purpose not in PURPOSES:
+        reasons.append(Reason("purpose_invalid", f"“{request.purpose}” is not a purpose Herald knows; choose one "
+                                                 f"of {', '.join(PURPOSES)}.", "purpose"))
+    if request.surface not in SURFACES:
+        reasons.append(Reason("surface_invalid", f"Surface must be one of {', '.join(SURFACES)}.", "surface"))
+    if request.idempotency_key is not None and not (0 < len(request.idempotency_key) <= 255):
+        reasons.append(Reason("idempotency_key_invalid", "An idempotency key has 1 to 255 characters.",
+                              "idempotency_key"))
+    if reasons:
+        raise Refused(*reasons)
+
+
+@dataclass
+class _Prepared:
+    decision: Decision
+    draft: Draft
+    sender_id: int
+    workspace_id: int
+    template_id: int | None
+    outbound: Outbound | None
+    request_hash: str
+
+
+def evaluate(ctx: Context, request: SendRequest, now: datetime | None = None) -> _Prepared:
+    """Everything up to the decision; reads the store, writes nothing."""
+    _validate(request)
+    now = now or ctx.now()
+    with ctx.store.session() as session:
+        workspace = _workspace(session, request.workspace)
+        sender = pick_sender(workspace, request.channel, request.sender)
+        region = phone.region_of(sender.from_number) if sender.from_number.startswith("+") else None
+        recipient = phone.normalise(request.to, default_region=region)
+        template_row, spec, params = None, None, _params(request.params)
+        if request.template:
+            versions = templates_for(session, workspace.id, request.channel, request.template)
+            spec = choose([to_spec(v) for v in versions], request.template, request.language)
+            template_row = next(v for v in versions if v.language == spec.language)
+            if isinstance(params, list):
+                params = bind_positional(spec, params) if spec.parameter_format != "NAMED" or not params else \
+                    _named_from_pairs(params)
+        elif params:
+            raise Refused(Reason("params_without_template", "Parameters only go with a template.", "params"))
+        state = recipients.load(session, sender.id, recipient)
+        draft = Draft(channel=request.channel, recipient=recipient, text=request.text, template=spec,
+                      params=params if isinstance(params, dict) else {}, purpose=request.purpose,
+                      origin=request.origin, confirmed=request.confirmed)
+        settings = workspace.settings or {}
+        limits = Limits(max_sms_segments=int(settings.get("max_sms_segments", 10)))
+        judge = policy_service.policy_for(session, workspace, sender, recipient, now)
+        decision = decide(draft, state, now, limits, judge)
+        outbound = None
+        if decision.allowed:
+            outbound = Outbound(channel=request.channel, to=recipient, sender=sender.from_number, text=decision.text,
+                                template=spec, params=draft.params, options=dict(sender.options or {}),
+                                credentials=sender_credentials(ctx, sender),
+                                status_callback=_status_callback(ctx, sender))
+        return _Prepared(decision, draft, sender.id, workspace.id, template_row.id if template_row else None,
+                         outbound, _request_hash(request, recipient, sender))
+
+
+def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise Refused(Reason("template_params_named", f"This template's placeholders have names: give "
+                                                          f"NAME=VALUE, not “{pair}”.", "params"))
+        out[key.strip()] = value
+    return out
+
+
+def _status_callback(ctx: Context, sender: Sender) -> str:
+    base = getattr(ctx.config, "public_base_url", "").rstrip("/")
+    return f"{base}/webhooks/{sender.provider}" if sender.provider in ("twilio", "vonage") else ""
+
+
+def send(ctx: Context, request: SendRequest) -> SendResult:
+    """Decide, and unless refused, unconfirmed or a dry run: claim, dispatch and record."""
+    now = ctx.now()
+    prepared = evaluate(ctx, request, now)
+    decision = prepared.decision
+    if request.dry_run or decision.outcome != ALLOWED:
+        if decision.outcome != ALLOWED and not request.dry_run:
+            log.info("send refused: workspace=%s channel=%s outcome=%s codes=%s", prepared.workspace_id,
+                     request.channel, decision.outcome, [r.code for r in decision.reasons])
+        return SendResult(decision)
+    claimed = _claim(ctx, request, prepared, now)
+    if isinstance(claimed, SendResult):
+        return claimed
+    message_id = claimed
+    return SendResult(decision, _dispatch(ctx, message_id, prepared, request))
+
+
+def _claim(ctx: Context, request: SendRequest, prepared: _Prepared, now: datetime) -> int | SendResult:
+    """Insert the message and its key in one transaction; a lost race returns the winner's result."""
+    decision = prepared.decision
+    verdict = decision.policy
+    try:
+        with ctx.store.session() as session:
+            message = Message(
+                public_id=f"msg_{secrets.token_hex(10)}", workspace_id=prepared.workspace_id,
+                sender_id=prepared.sender_id, channel=request.channel, recipient=decision.recipient,
+                kind=decision.kind, template_id=prepared.template_id,
+                template_name=prepared.draft.template.name if prepared.draft.template else None,
+                template_language=prepared.draft.template.language if prepared.draft.template else None,
+                params={k: (v if isinstance(v, str) else v.text()) for k, v in prepared.draft.params.items()},
+                text=decision.text, purpose=decision.purpose, origin=request.origin, surface=request.surface,
+                requested_by=request.requested_by or "", contact_ref=request.contact_ref,
+                context=dict(request.context), sms_encoding=decision.sms.encoding if decision.sms else None,
+                sms_segments=decision.sms.segments if decision.sms else None,
+                policy_verdict=verdict.outcome if verdict else None,
+                policy_reasons=[r.as_dict() for r in verdict.reasons] if verdict else [],
+                confirmed_by=(request.requested_by or request.origin) if request.confirmed else None,
+                confirmed_at=now if request.confirmed else None,
+                status=st.QUEUED, created_at=now, updated_at=now)
+            session.add(message)
+            session.flush()
+            if request.idempotency_key:
+                session.add(IdempotencyKey(workspace_id=prepared.workspace_id, key=request.idempotency_key,
+                                           request_hash=prepared.request_hash, message_id=message.id,
+                                           created_at=now))
+            session.add(MessageEvent(message_id=message.id, status=st.QUEUED, occurred_at=now, recorded_at=now))
+            if request.writeback:
+                session.add(Writeback(message_id=message.id, host=str(request.writeback.get("host")),
+                                      target=dict(request.writeback), status="pending", attempts=0,
+                                      next_attempt_at=now, created_at=now))
+            session.flush()
+            return message.id
+    except IntegrityError:
+        if not request.idempotency_key:
+            raise
+        return _replay(ctx, request, prepared)
+
+
+def _replay(ctx: Context, request: SendRequest, prepared: _Prepared) -> SendResult:
+    with ctx.store.session() as session:
+        key = session.scalar(select(IdempotencyKey).where(IdempotencyKey.workspace_id == prepared.workspace_id,
+                                                          IdempotencyKey.key == request.idempotency_key))
+        if key is None:  # the other claim rolled back; nothing was sent under this key
+            raise Refused(Reason("idempotency_conflict", "Another request with this idempotency key is still "
+                                                         "being processed; try again in a moment.",
+                                 "idempotency_key"))
+        if key.request_hash != prepared.request_hash:
+            raise Refused(Reason("idempotency_key_reused", "This idempotency key was already used for a different "
+                                                           "message; use a new key for new content.",
+                                 "idempotency_key"))
+        message = session.get(Message, key.message_id)
+        assert message is not None
+        return SendResult(prepared.decision, message_view(message, message.sender), replayed=True)
+
+
+def _dispatch(ctx: Context, message_id: int, prepared: _Prepared, request: SendRequest) -> dict[str, Any]:
+    """Hand the message to its provider and record what came back, whatever came back."""
+    assert prepared.outbound is not None
+    with ctx.store.session() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        provider_name = message.sender.provider
+        outbound = Outbound(**{**prepared.outbound.__dict__, "reference": message.public_id})
+    error: ProviderError | None = None
+    accepted = None
+    try:
+        accepted = ctx.provider(provider_name).send(outbound)
+    except ProviderError as caught:
+        error = caught
+    except Exception as caught:  # a provider bug must not leave the message looking queued forever
+        log.exception("provider %s raised while sending %s", provider_name, message_id)
+        error = ProviderError("internal_error", "Herald could not hand the message to the provider.",
+                              action="Check the server log; the message was not confirmed as sent.",
+                              outcome=UNKNOWN, provider_message=type(caught).__name__)
+    now = ctx.now()
+    with ctx.store.session() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        if accepted is not None:
+            message.status = st.advance(message.status, accepted.status if accepted.status in st.LABELS
+                                        else st.ACCEPTED)
+            message.provider_message_id = accepted.provider_message_id
+            recipients.note_outbound(session, message.sender_id, message.recipient, now)
+        else:
+            assert error is not None
+            message.status = st.UNKNOWN if error.outcome == UNKNOWN else st.FAILED
+            message.error_code = error.code
+            message.error_message = error.sentence()
+        message.updated_at = now
+        session.add(MessageEvent(message_id=message.id, status=message.status, error_code=message.error_code,
+                                 error_message=message.error_message, occurred_at=now, recorded_at=now))
+        session.flush()
+        view = message_view(message, message.sender)
+    if request.writeback and accepted is not None:
+        from .writeback import run_pending_for
+
+        run_pending_for(ctx, message_id)
+    return view

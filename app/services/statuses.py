@@ -1,0 +1,52 @@
+"""Delivery statuses from providers: applied once, never moving a message backwards."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain import status as st
+from ..store.models import Message, MessageEvent
+from .context import Context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_message_id: str
+    status: str
+    occurred_at: datetime
+    error_code: str | None = None
+    error_message: str | None = None
+    dedupe_key: str | None = None  # defaults to provider id + status + error code
+
+
+def record_status(ctx: Context, update: StatusUpdate) -> str:
+    """Apply one status event. Returns "applied", "duplicate" or "unknown_message"."""
+    dedupe = update.dedupe_key or f"{update.provider_message_id}:{update.status}:{update.error_code or ''}"
+    with ctx.store.session() as session:
+        message = session.scalar(select(Message).where(Message.provider_message_id == update.provider_message_id))
+        if message is None:
+            log.info("status %s for unknown provider message %s acknowledged", update.status,
+                     update.provider_message_id)
+            return "unknown_message"
+        try:
+            with session.begin_nested():
+                session.add(MessageEvent(message_id=message.id, status=update.status, dedupe_key=dedupe[:255],
+                                         error_code=update.error_code, error_message=update.error_message,
+                                         occurred_at=update.occurred_at, recorded_at=ctx.now()))
+        except IntegrityError:
+            return "duplicate"
+        new = st.advance(message.status, update.status)
+        if new != message.status:
+            message.status = new
+            if new == st.FAILED:
+                message.error_code = update.error_code
+                message.error_message = update.error_message
+            message.updated_at = ctx.now()
+        return "applied"

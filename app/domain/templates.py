@@ -230,3 +230,21 @@ def choose(versions: Iterable[TemplateSpec], name: str, language: str | None) ->
                              f"Template “{name}” ({chosen.language}) {words}; only approved templates can be sent.",
                              "template"))
     return chosen
+
+
+_PREFILL = {
+    "name": "name", "full_name": "name", "customer_name": "name", "contact_name": "name",
+    "first_name": "first_name", "firstname": "first_name", "given_name": "first_name",
+    "last_name": "last_name", "lastname": "last_name", "surname": "last_name",
+    "email": "email", "email_address": "email", "phone": "phone", "phone_number": "phone",
+}
+
+
+def suggest_value(slot: Slot, contact: Mapping[str, str]) -> str:
+    """A value for ``slot`` taken from the contact where the placeholder's name obviously maps."""
+    field_name = _PREFILL.get(slot.key.lower())
+    if field_name is None:
+        return ""
+    if field_name == "first_name" and not contact.get("first_name") and contact.get("name"):
+        return contact["name"].split()[0]
+    return contact.get(field_name) or ""

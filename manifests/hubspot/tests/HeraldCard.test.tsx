@@ -336,7 +336,7 @@ describe('HeraldCard Send message', () => {
     expect(payload).toEqual({ uri: COMPOSE_URL, height: 720, width: 640, title: 'Send a message' });
     expect(typeof onClose).toBe('function');
 
-    // The agent sends and closes the modal: the card loads again and shows the new state.
+    // The message is sent and the modal closed: the card loads again and shows the new state.
     onClose!();
     await waitFor(() => expect(findByTestId(Text, 'herald-no-messages')).toBeTruthy());
     expect(hsFetch).toHaveBeenCalledTimes(3);

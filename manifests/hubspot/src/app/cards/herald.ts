@@ -41,7 +41,7 @@ export interface RecordRef {
   contactId: number | string;
 }
 
-/** A failure worth showing to the agent as it is. */
+/** A failure worth showing, as it is, to the person using the card. */
 export class HeraldError extends Error {
   constructor(message: string) {
     super(message);

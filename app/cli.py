@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from .domain.phone import display
 from .domain.purposes import ORIGINS, PURPOSES
@@ -38,13 +39,13 @@ def _pairs(values: Iterable[str], what: str) -> dict[str, str]:
     return out
 
 
-workspace_cli = click.Group("workspace", help="Create and list workspaces (tenants).")
-sender_cli = click.Group("sender", help="Numbers and sender ids Herald sends from.")
-template_cli = click.Group("template", help="Message templates.")
-sandbox_cli = click.Group("sandbox", help="Play the customer's side of the sandbox provider.")
-db_cli = click.Group("db", help="Database schema.")
-keys_cli = click.Group("keys", help="Keys for SECRET_KEY and ENCRYPTION_KEY.")
-writeback_cli = click.Group("writeback", help="Records of sends in Intercom and HubSpot.")
+workspace_cli = AppGroup("workspace", help="Create and list workspaces (tenants).")
+sender_cli = AppGroup("sender", help="Numbers and sender ids Herald sends from.")
+template_cli = AppGroup("template", help="Message templates.")
+sandbox_cli = AppGroup("sandbox", help="Play the customer's side of the sandbox provider.")
+db_cli = AppGroup("db", help="Database schema.")
+keys_cli = AppGroup("keys", help="Keys for SECRET_KEY and ENCRYPTION_KEY.")
+writeback_cli = AppGroup("writeback", help="Records of sends in Intercom and HubSpot.")
 
 
 @workspace_cli.command("create")
@@ -160,6 +161,7 @@ def template_list(workspace: str, channel: str | None) -> None:
 
 
 @click.command("send")
+@with_appcontext
 @click.argument("workspace")
 @click.option("--channel", type=click.Choice(CHANNELS), required=True)
 @click.option("--to", "to", required=True, help="The customer's number, ideally +CC…")
@@ -239,6 +241,7 @@ def _print_human(result: Any, dry_run: bool) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Seed the demo workspace the embedded default uses."""
     from .services.demo import DEMO, ensure_demo

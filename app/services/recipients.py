@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import optout
 from ..domain.decision import RecipientState as StateView
 from ..store.models import InboundMessage, RecipientState, Sender
+from ..store.upsert import insert_for
 
 
 def load(session: Session, sender_id: int, recipient: str) -> StateView:
@@ -43,11 +44,13 @@ def ensure(session: Session, sender_id: int, recipient: str, now: datetime) -> R
 
 def note_outbound(session: Session, sender_id: int, recipient: str, now: datetime) -> None:
     """A business message went out: Viber's in-a-row count grows; the window does not move."""
-    ensure(session, sender_id, recipient, now)
-    session.execute(update(RecipientState)
-                    .where(RecipientState.sender_id == sender_id, RecipientState.recipient == recipient)
-                    .values(outbound_since_inbound=RecipientState.outbound_since_inbound + 1,
-                            last_outbound_at=now, updated_at=now))
+    statement = insert_for(session, RecipientState).values(
+        sender_id=sender_id, recipient=recipient, outbound_since_inbound=1, last_outbound_at=now, opted_out=False,
+        updated_at=now)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[RecipientState.sender_id, RecipientState.recipient],
+        set_={"outbound_since_inbound": RecipientState.outbound_since_inbound + 1, "last_outbound_at": now,
+              "updated_at": now}))
 
 
 def record_inbound(session: Session, sender: Sender, recipient: str, text: str, provider_message_id: str,

@@ -12,11 +12,13 @@ import hashlib
 import json
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import select
+from sqlalchemy import bindparam
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,7 +86,7 @@ def message_view(message: Message, sender: Sender | None = None) -> dict[str, An
     """A stored message as surfaces show it."""
     return {
         "id": message.public_id, "channel": message.channel, "channel_label": CHANNEL_LABELS[message.channel],
-        "to": message.recipient, "from": sender.from_number if sender else None, "kind": message.kind,
+        "to": message.recipient, "from": sender.from_number if sender is not None else None, "kind": message.kind,
         "template": message.template_name, "language": message.template_language, "text": message.text,
         "purpose": message.purpose, "origin": message.origin, "surface": message.surface,
         "requested_by": message.requested_by, "status": message.status, "status_label": st.label(message.status),
@@ -101,7 +103,11 @@ def _workspace(session: Session, ref: str | int) -> Workspace:
         if workspace is None:
             raise Refused(Reason("workspace_unknown", "That workspace does not exist.", "workspace"))
         return workspace
-    return workspace_named(session, ref)
+    workspace = session.scalar(select(Workspace).options(joinedload(Workspace.senders))
+                               .where(Workspace.name == ref))
+    if workspace is None:
+        return workspace_named(session, ref)  # raises the refusal in words
+    return workspace
 
 
 def pick_sender(workspace: Workspace, channel: str, wanted: str | None) -> Sender:
@@ -181,43 +187,48 @@ class _Prepared:
     template_id: int | None
     outbound: Outbound | None
     request_hash: str
+    provider: str
 
 
 def evaluate(ctx: Context, request: SendRequest, now: datetime | None = None) -> _Prepared:
     """Everything up to the decision; reads the store, writes nothing."""
-    _validate(request)
-    now = now or ctx.now()
     with ctx.store.session() as session:
-        workspace = _workspace(session, request.workspace)
-        sender = pick_sender(workspace, request.channel, request.sender)
-        region = phone.region_of(sender.from_number) if sender.from_number.startswith("+") else None
-        recipient = phone.normalise(request.to, default_region=region)
-        template_row, spec, params = None, None, _params(request.params)
-        if request.template:
-            versions = templates_for(session, workspace.id, request.channel, request.template)
-            spec = choose([to_spec(v) for v in versions], request.template, request.language)
-            template_row = next(v for v in versions if v.language == spec.language)
-            if isinstance(params, list):
-                params = bind_positional(spec, params) if spec.parameter_format != "NAMED" or not params else \
-                    _named_from_pairs(params)
-        elif params:
-            raise Refused(Reason("params_without_template", "Parameters only go with a template.", "params"))
-        state = recipients.load(session, sender.id, recipient)
-        draft = Draft(channel=request.channel, recipient=recipient, text=request.text, template=spec,
-                      params=params if isinstance(params, dict) else {}, purpose=request.purpose,
-                      origin=request.origin, confirmed=request.confirmed)
-        settings = workspace.settings or {}
-        limits = Limits(max_sms_segments=int(settings.get("max_sms_segments", 10)))
-        judge = policy_service.policy_for(session, workspace, sender, recipient, now)
-        decision = decide(draft, state, now, limits, judge)
-        outbound = None
-        if decision.allowed:
-            outbound = Outbound(channel=request.channel, to=recipient, sender=sender.from_number, text=decision.text,
-                                template=spec, params=draft.params, options=dict(sender.options or {}),
-                                credentials=sender_credentials(ctx, sender),
-                                status_callback=_status_callback(ctx, sender))
-        return _Prepared(decision, draft, sender.id, workspace.id, template_row.id if template_row else None,
-                         outbound, _request_hash(request, recipient, sender))
+        return _evaluate(ctx, session, request, now or ctx.now())
+
+
+def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetime) -> _Prepared:
+    """Resolve workspace, sender, number and template, load the recipient, and ask the domain."""
+    _validate(request)
+    workspace = _workspace(session, request.workspace)
+    sender = pick_sender(workspace, request.channel, request.sender)
+    region = phone.region_of(sender.from_number) if sender.from_number.startswith("+") else None
+    recipient = phone.normalise(request.to, default_region=region)
+    template_row, spec, params = None, None, _params(request.params)
+    if request.template:
+        versions = templates_for(session, workspace.id, request.channel, request.template)
+        spec = choose([to_spec(v) for v in versions], request.template, request.language)
+        template_row = next(v for v in versions if v.language == spec.language)
+        if isinstance(params, list):
+            params = bind_positional(spec, params) if spec.parameter_format != "NAMED" or not params else \
+                _named_from_pairs(params)
+    elif params:
+        raise Refused(Reason("params_without_template", "Parameters only go with a template.", "params"))
+    state = recipients.load(session, sender.id, recipient)
+    draft = Draft(channel=request.channel, recipient=recipient, text=request.text, template=spec,
+                  params=params if isinstance(params, dict) else {}, purpose=request.purpose,
+                  origin=request.origin, confirmed=request.confirmed)
+    settings = workspace.settings or {}
+    limits = Limits(max_sms_segments=int(settings.get("max_sms_segments", 10)))
+    judge = policy_service.policy_for(session, workspace, sender, recipient, now)
+    decision = decide(draft, state, now, limits, judge)
+    outbound = None
+    if decision.allowed:
+        outbound = Outbound(channel=request.channel, to=recipient, sender=sender.from_number, text=decision.text,
+                            template=spec, params=draft.params, options=dict(sender.options or {}),
+                            credentials=sender_credentials(ctx, sender),
+                            status_callback=_status_callback(ctx, sender))
+    return _Prepared(decision, draft, sender.id, workspace.id, template_row.id if template_row else None,
+                     outbound, _request_hash(request, recipient, sender), sender.provider)
 
 
 def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
@@ -239,59 +250,77 @@ def _status_callback(ctx: Context, sender: Sender) -> str:
 def send(ctx: Context, request: SendRequest) -> SendResult:
     """Decide, and unless refused, unconfirmed or a dry run: claim, dispatch and record."""
     now = ctx.now()
-    prepared = evaluate(ctx, request, now)
-    decision = prepared.decision
-    if request.dry_run or decision.outcome != ALLOWED:
-        if decision.outcome != ALLOWED and not request.dry_run:
-            log.info("send refused: workspace=%s channel=%s outcome=%s codes=%s", prepared.workspace_id,
-                     request.channel, decision.outcome, [r.code for r in decision.reasons])
-        return SendResult(decision)
-    claimed = _claim(ctx, request, prepared, now)
-    if isinstance(claimed, SendResult):
-        return claimed
-    message_id = claimed
-    return SendResult(decision, _dispatch(ctx, message_id, prepared, request))
-
-
-def _claim(ctx: Context, request: SendRequest, prepared: _Prepared, now: datetime) -> int | SendResult:
-    """Insert the message and its key in one transaction; a lost race returns the winner's result."""
-    decision = prepared.decision
-    verdict = decision.policy
+    # Deciding and claiming share one transaction: one commit before the provider is called.
     try:
         with ctx.store.session() as session:
-            message = Message(
-                public_id=f"msg_{secrets.token_hex(10)}", workspace_id=prepared.workspace_id,
-                sender_id=prepared.sender_id, channel=request.channel, recipient=decision.recipient,
-                kind=decision.kind, template_id=prepared.template_id,
-                template_name=prepared.draft.template.name if prepared.draft.template else None,
-                template_language=prepared.draft.template.language if prepared.draft.template else None,
-                params={k: (v if isinstance(v, str) else v.text()) for k, v in prepared.draft.params.items()},
-                text=decision.text, purpose=decision.purpose, origin=request.origin, surface=request.surface,
-                requested_by=request.requested_by or "", contact_ref=request.contact_ref,
-                context=dict(request.context), sms_encoding=decision.sms.encoding if decision.sms else None,
-                sms_segments=decision.sms.segments if decision.sms else None,
-                policy_verdict=verdict.outcome if verdict else None,
-                policy_reasons=[r.as_dict() for r in verdict.reasons] if verdict else [],
-                confirmed_by=(request.requested_by or request.origin) if request.confirmed else None,
-                confirmed_at=now if request.confirmed else None,
-                status=st.QUEUED, created_at=now, updated_at=now)
-            session.add(message)
-            session.flush()
-            if request.idempotency_key:
-                session.add(IdempotencyKey(workspace_id=prepared.workspace_id, key=request.idempotency_key,
-                                           request_hash=prepared.request_hash, message_id=message.id,
-                                           created_at=now))
-            session.add(MessageEvent(message_id=message.id, status=st.QUEUED, occurred_at=now, recorded_at=now))
-            if request.writeback:
-                session.add(Writeback(message_id=message.id, host=str(request.writeback.get("host")),
-                                      target=dict(request.writeback), status="pending", attempts=0,
-                                      next_attempt_at=now, created_at=now))
-            session.flush()
-            return message.id
+            prepared = _evaluate(ctx, session, request, now)
+            decision = prepared.decision
+            if request.dry_run or decision.outcome != ALLOWED:
+                if decision.outcome != ALLOWED and not request.dry_run:
+                    log.info("send refused: workspace=%s channel=%s outcome=%s codes=%s", prepared.workspace_id,
+                             request.channel, decision.outcome, [r.code for r in decision.reasons])
+                return SendResult(decision)
+            claimed = _claim(session, request, prepared, now)
     except IntegrityError:
         if not request.idempotency_key:
             raise
         return _replay(ctx, request, prepared)
+    return SendResult(decision, _dispatch(ctx, claimed, prepared, request))
+
+
+_INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
+_INSERT_EVENT = MessageEvent.__table__.insert()
+_INSERT_KEY = IdempotencyKey.__table__.insert()
+_INSERT_WRITEBACK = Writeback.__table__.insert()
+_MARK_RESULT = (Message.__table__.update()
+                .where(Message.__table__.c.id == bindparam("message_id"),
+                       Message.__table__.c.status == st.QUEUED))
+
+
+def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: datetime) -> "_Claimed":
+    """Insert the message and its key in the deciding transaction; a lost race raises IntegrityError.
+
+    The hot path speaks Core with prepared statements: it runs for every send.
+    """
+    decision = prepared.decision
+    verdict = decision.policy
+    template = prepared.draft.template
+    row = dict(
+        public_id=f"msg_{secrets.token_hex(10)}", workspace_id=prepared.workspace_id,
+        sender_id=prepared.sender_id, channel=request.channel, recipient=decision.recipient,
+        kind=decision.kind, template_id=prepared.template_id,
+        template_name=template.name if template else None, template_language=template.language if template else None,
+        params={k: (v if isinstance(v, str) else v.text()) for k, v in prepared.draft.params.items()},
+        text=decision.text, purpose=decision.purpose, origin=request.origin, surface=request.surface,
+        requested_by=request.requested_by or "", contact_ref=request.contact_ref, context=dict(request.context),
+        sms_encoding=decision.sms.encoding if decision.sms else None,
+        sms_segments=decision.sms.segments if decision.sms else None,
+        policy_verdict=verdict.outcome if verdict else None,
+        policy_reasons=[r.as_dict() for r in verdict.reasons] if verdict else [],
+        confirmed_by=(request.requested_by or request.origin) if request.confirmed else None,
+        confirmed_at=now if request.confirmed else None,
+        status=st.QUEUED, provider_message_id=None, error_code=None, error_message=None,
+        created_at=now, updated_at=now)
+    connection = session.connection()
+    message_id = connection.execute(_INSERT_MESSAGE, row).scalar_one()
+    if request.idempotency_key:
+        connection.execute(_INSERT_KEY, dict(workspace_id=prepared.workspace_id, key=request.idempotency_key,
+                                             request_hash=prepared.request_hash, message_id=message_id,
+                                             created_at=now))
+    connection.execute(_INSERT_EVENT, dict(message_id=message_id, status=st.QUEUED, dedupe_key=None, error_code=None,
+                                           error_message=None, occurred_at=now, recorded_at=now))
+    if request.writeback:
+        connection.execute(_INSERT_WRITEBACK, dict(
+            message_id=message_id, host=str(request.writeback.get("host")), target=dict(request.writeback),
+            status="pending", attempts=0, last_error=None, next_attempt_at=now, created_at=now, done_at=None))
+    return _Claimed(message_id, row["public_id"], message_view(Message(id=message_id, **row), None))
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    public_id: str
+    view: dict[str, Any]
 
 
 def _replay(ctx: Context, request: SendRequest, prepared: _Prepared) -> SendResult:
@@ -311,46 +340,44 @@ def _replay(ctx: Context, request: SendRequest, prepared: _Prepared) -> SendResu
         return SendResult(prepared.decision, message_view(message, message.sender), replayed=True)
 
 
-def _dispatch(ctx: Context, message_id: int, prepared: _Prepared, request: SendRequest) -> dict[str, Any]:
+def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: SendRequest) -> dict[str, Any]:
     """Hand the message to its provider and record what came back, whatever came back."""
     assert prepared.outbound is not None
-    with ctx.store.session() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        provider_name = message.sender.provider
-        outbound = Outbound(**{**prepared.outbound.__dict__, "reference": message.public_id})
+    outbound = replace(prepared.outbound, reference=claimed.public_id)
     error: ProviderError | None = None
     accepted = None
     try:
-        accepted = ctx.provider(provider_name).send(outbound)
+        accepted = ctx.provider(prepared.provider).send(outbound)
     except ProviderError as caught:
         error = caught
     except Exception as caught:  # a provider bug must not leave the message looking queued forever
-        log.exception("provider %s raised while sending %s", provider_name, message_id)
+        log.exception("provider %s raised while sending %s", prepared.provider, claimed.public_id)
         error = ProviderError("internal_error", "Herald could not hand the message to the provider.",
                               action="Check the server log; the message was not confirmed as sent.",
                               outcome=UNKNOWN, provider_message=type(caught).__name__)
     now = ctx.now()
+    if accepted is not None:
+        status = accepted.status if accepted.status in st.LABELS else st.ACCEPTED
+        changes = {"status": st.advance(st.QUEUED, status), "provider_message_id": accepted.provider_message_id}
+    else:
+        assert error is not None
+        changes = {"status": st.UNKNOWN if error.outcome == UNKNOWN else st.FAILED, "error_code": error.code,
+                   "error_message": error.sentence()}
     with ctx.store.session() as session:
-        message = session.get(Message, message_id)
-        assert message is not None
+        # A status webhook may already have moved the message on; only a queued message takes our result.
+        connection = session.connection()
+        connection.execute(_MARK_RESULT.values(**{k: bindparam(k) for k in changes}, updated_at=bindparam("now")),
+                           {**changes, "message_id": claimed.id, "now": now})
+        connection.execute(_INSERT_EVENT, dict(message_id=claimed.id, status=changes["status"], dedupe_key=None,
+                                               error_code=changes.get("error_code"),
+                                               error_message=changes.get("error_message"), occurred_at=now,
+                                               recorded_at=now))
         if accepted is not None:
-            message.status = st.advance(message.status, accepted.status if accepted.status in st.LABELS
-                                        else st.ACCEPTED)
-            message.provider_message_id = accepted.provider_message_id
-            recipients.note_outbound(session, message.sender_id, message.recipient, now)
-        else:
-            assert error is not None
-            message.status = st.UNKNOWN if error.outcome == UNKNOWN else st.FAILED
-            message.error_code = error.code
-            message.error_message = error.sentence()
-        message.updated_at = now
-        session.add(MessageEvent(message_id=message.id, status=message.status, error_code=message.error_code,
-                                 error_message=message.error_message, occurred_at=now, recorded_at=now))
-        session.flush()
-        view = message_view(message, message.sender)
+            recipients.note_outbound(session, prepared.sender_id, prepared.decision.recipient, now)
+    view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),
+            "status_label": st.label(changes["status"])}
     if request.writeback and accepted is not None:
         from .writeback import run_pending_for
 
-        run_pending_for(ctx, message_id)
+        run_pending_for(ctx, claimed.id)
     return view

@@ -46,6 +46,55 @@ sandbox_cli = AppGroup("sandbox", help="Play the customer's side of the sandbox 
 db_cli = AppGroup("db", help="Database schema.")
 keys_cli = AppGroup("keys", help="Keys for SECRET_KEY and ENCRYPTION_KEY.")
 writeback_cli = AppGroup("writeback", help="Records of sends in Intercom and HubSpot.")
+apikey_cli = AppGroup("apikey", help="Keys customers' systems use on /api/v1.")
+
+
+@apikey_cli.command("create")
+@click.argument("workspace")
+@click.option("--name", required=True, help="Who uses the key, e.g. 'order system'.")
+def apikey_create(workspace: str, name: str) -> None:
+    """Create a key; it is printed once and never again."""
+    from .services.apikeys import create_key
+
+    try:
+        key = create_key(_ctx(), workspace, name)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(key)
+    click.echo("Store it now: Herald keeps only its hash.", err=True)
+
+
+@apikey_cli.command("list")
+@click.argument("workspace")
+def apikey_list(workspace: str) -> None:
+    """List keys by prefix (never the key itself)."""
+    from .services.apikeys import PREFIX, list_keys
+
+    try:
+        keys = list_keys(_ctx(), workspace)
+    except Refused as refused:
+        _fail(refused)
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(f"{PREFIX}{k.prefix}_…\t{k.name}\t{state}")
+
+
+@apikey_cli.command("revoke")
+@click.argument("workspace")
+@click.argument("prefix")
+def apikey_revoke(workspace: str, prefix: str) -> None:
+    """Revoke a key by its prefix (the 8 characters after hk_)."""
+    from .services.apikeys import revoke_key
+
+    prefix = prefix.removeprefix("hk_").split("_")[0]
+    try:
+        done = revoke_key(_ctx(), workspace, prefix)
+    except Refused as refused:
+        _fail(refused)
+    if not done:
+        click.echo("Error: no active key with that prefix.", err=True)
+        sys.exit(1)
+    click.echo("Revoked.")
 
 
 @workspace_cli.command("create")
@@ -158,6 +207,28 @@ def template_list(workspace: str, channel: str | None) -> None:
         click.echo("No templates.")
     for t in rows:
         click.echo(f"{t.channel}\t{t.name}\t{t.language}\t{t.category}\t{t.status}")
+
+
+@template_cli.command("sync")
+@click.argument("workspace")
+def template_sync(workspace: str) -> None:
+    """Fetch the workspace's WhatsApp templates from Meta; only APPROVED ones can be sent."""
+    from .services.template_sync import SyncProgress, sync_templates
+
+    def show(step: SyncProgress) -> None:
+        click.echo(f"  account {step.waba_id}: page {step.page} fetched, {step.fetched} template(s) so far")
+
+    click.echo(f"Syncing WhatsApp templates for {workspace}…")
+    try:
+        report = sync_templates(_ctx(), workspace, progress=show)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(f"Synced {report.fetched} template(s): {len(report.created)} new, {len(report.updated)} updated, "
+               f"{report.usable} approved.")
+    for line in report.unusable:
+        click.echo(f"  not usable: {line}")
+    for line in report.vanished:
+        click.echo(f"  no longer at Meta (marked VANISHED): {line}")
 
 
 @click.command("send")
@@ -304,6 +375,6 @@ def writeback_retry() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (workspace_cli, sender_cli, template_cli, sandbox_cli, db_cli, keys_cli, writeback_cli,
+    for command in (workspace_cli, sender_cli, template_cli, sandbox_cli, db_cli, keys_cli, writeback_cli, apikey_cli,
                     send_command, demo_command):
         app.cli.add_command(command)

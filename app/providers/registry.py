@@ -6,8 +6,12 @@ from typing import Callable
 
 from .base import Provider
 from .sandbox import SandboxProvider
+from .twilio import TwilioProvider
+from .vonage import VonageProvider
+from .whatsapp_cloud import WhatsAppCloudProvider
 
-PROVIDERS: dict[str, type[Provider]] = {"sandbox": SandboxProvider}
+PROVIDERS: dict[str, type[Provider]] = {"sandbox": SandboxProvider, "whatsapp_cloud": WhatsAppCloudProvider,
+                                        "twilio": TwilioProvider, "vonage": VonageProvider}
 PROVIDER_NAMES = ("whatsapp_cloud", "twilio", "vonage", "sandbox")
 
 # Which channels each provider can carry.

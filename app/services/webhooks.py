@@ -1,0 +1,180 @@
+"""Provider webhooks applied to the store: which sender a delivery is for, what customers wrote,
+and how our messages fared.
+
+The web layer verifies each delivery against the candidates' secrets first and hands over only the
+senders whose secret verified it; nothing here trusts a payload on its own. Events for senders or
+messages Herald does not know are acknowledged and logged, never refused, so a provider does not
+retry them for days. Redelivered events are applied once, and statuses never move a message
+backwards (see :mod:`app.services.statuses`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import select
+
+from ..providers import twilio, vonage, whatsapp_cloud
+from ..providers.events import InboundEvent, StatusEvent, WebhookBatch, digits, id_key, number_key
+from ..store.models import Message, Sender
+from .context import Context
+from .recipients import record_inbound
+from .statuses import StatusUpdate, record_status
+from .workspaces import sender_credentials
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sender a webhook delivery may be for, with the secrets that verify it (never printed)."""
+
+    sender_id: int
+    workspace_id: int
+    channel: str
+    provider: str
+    from_number: str
+    options: Mapping[str, str]
+    credentials: Mapping[str, str] = field(repr=False)
+
+    def secret(self, name: str) -> str:
+        return str(self.credentials.get(name) or "")
+
+
+@dataclass
+class Outcome:
+    """What one delivery changed, for the log and the provider's 200 answer."""
+
+    inbound_recorded: int = 0
+    inbound_duplicate: int = 0
+    inbound_unmatched: int = 0
+    statuses_applied: int = 0
+    statuses_duplicate: int = 0
+    statuses_unknown: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def candidates(ctx: Context, provider: str, secret: str | None = None) -> list[Candidate]:
+    """Every sender on ``provider`` (that has the secret named ``secret``, when given)."""
+    with ctx.store.session() as session:
+        rows = list(session.scalars(select(Sender).where(Sender.provider == provider).order_by(Sender.id)))
+        found = [Candidate(r.id, r.workspace_id, r.channel, r.provider, r.from_number, dict(r.options or {}),
+                           sender_credentials(ctx, r)) for r in rows]
+    return [c for c in found if secret is None or c.secret(secret).strip()]
+
+
+def sender_keys(candidate: Candidate) -> frozenset[str]:
+    """The names a provider uses for this sender's side of a conversation.
+
+    A WhatsApp Cloud sender is its ``phone_number_id``; without that option, its display number.
+    Other senders are their number, or their id (a Viber service id).
+    """
+    if candidate.provider == "whatsapp_cloud":
+        phone_number_id = str(candidate.options.get("phone_number_id") or "").strip()
+        return frozenset({f"pnid:{phone_number_id}"} if phone_number_id else {number_key(candidate.from_number)})
+    keys = {id_key(candidate.from_number)}
+    if digits(candidate.from_number):
+        keys.add(number_key(candidate.from_number))
+    return frozenset(keys)
+
+
+def matches(candidate: Candidate, event: InboundEvent) -> bool:
+    """Is this customer message addressed to this sender (same channel, same number or id, same account)?"""
+    if candidate.channel != event.channel or not sender_keys(candidate) & event.ours:
+        return False
+    account = str(candidate.options.get("account_sid") or "").strip()
+    return not (event.account and account and event.account != account)
+
+
+def receive_whatsapp(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any]) -> Outcome:
+    """A verified WhatsApp Cloud API delivery (JSON)."""
+    return apply(ctx, senders, whatsapp_cloud.parse_webhook(payload))
+
+
+def receive_twilio(ctx: Context, senders: Sequence[Candidate], fields: Mapping[str, str],
+                   query: Mapping[str, str]) -> Outcome:
+    """A verified Twilio delivery: its form fields and the query of the URL it called."""
+    return apply(ctx, senders, twilio.parse_webhook(fields, query))
+
+
+def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any]) -> Outcome:
+    """A verified Vonage Messages API delivery (JSON)."""
+    return apply(ctx, senders, vonage.parse_webhook(payload))
+
+def apply(ctx: Context, senders: Sequence[Candidate], batch: WebhookBatch) -> Outcome:
+    """Record the batch's customer messages and statuses for the verified ``senders`` only."""
+    outcome = Outcome(skipped=list(batch.skipped))
+    for note in batch.skipped:
+        log.info("webhook item not acted on: %s", note)
+    for event in batch.inbound:
+        _inbound(ctx, senders, event, outcome)
+    for status in batch.statuses:
+        _status(ctx, senders, status, outcome)
+    return outcome
+
+def _moment(reported: datetime | None, now: datetime) -> datetime:
+    """When it happened: the provider's time, but never in our future."""
+    return now if reported is None or reported > now else reported
+
+def _inbound(ctx: Context, senders: Sequence[Candidate], event: InboundEvent, outcome: Outcome) -> None:
+    matched = [c for c in senders if matches(c, event)]
+    if not matched or not event.customer:
+        outcome.inbound_unmatched += 1
+        log.info("inbound %s message %s is for no known sender; acknowledged", event.channel,
+                 event.provider_message_id)
+        return
+    received_at = _moment(event.received_at, ctx.now())
+    with ctx.store.session() as session:
+        for candidate in matched:
+            sender = session.get(Sender, candidate.sender_id)
+            if sender is None:
+                continue
+            if record_inbound(session, sender, event.customer, event.text, event.provider_message_id, received_at):
+                outcome.inbound_recorded += 1
+            else:
+                outcome.inbound_duplicate += 1
+
+def _status(ctx: Context, senders: Sequence[Candidate], event: StatusEvent, outcome: Outcome) -> None:
+    sender_ids = [c.sender_id for c in senders]
+    if not _find_message(ctx, sender_ids, event):
+        outcome.statuses_unknown += 1
+        log.info("status %s for unknown message %s; acknowledged", event.provider_status, event.provider_message_id)
+        return
+    result = record_status(ctx, StatusUpdate(event.provider_message_id, event.status,
+                                             _moment(event.occurred_at, ctx.now()), error_code=event.error_code,
+                                             error_message=event.error_message))
+    if result == "applied":
+        outcome.statuses_applied += 1
+    elif result == "duplicate":
+        outcome.statuses_duplicate += 1
+    else:
+        outcome.statuses_unknown += 1
+
+def _find_message(ctx: Context, sender_ids: Sequence[int], event: StatusEvent) -> bool:
+    """Is the status about one of these senders' messages? A message whose send timed out has no
+    provider id yet: the reference the provider echoes (our message id) finds it, and it adopts the id.
+    """
+    if not sender_ids:
+        return False
+    with ctx.store.session() as session:
+        found = session.scalar(select(Message.id).where(Message.provider_message_id == event.provider_message_id,
+                                                        Message.sender_id.in_(sender_ids)))
+        if found is not None:
+            return True
+        if not event.reference:
+            return False
+        message = session.scalar(select(Message).where(Message.public_id == event.reference,
+                                                       Message.sender_id.in_(sender_ids)))
+        if message is None or message.provider_message_id not in (None, event.provider_message_id):
+            return False
+        message.provider_message_id = event.provider_message_id
+        message.updated_at = ctx.now()
+        log.info("message %s adopted provider id %s from its status webhook", message.public_id,
+                 event.provider_message_id)
+        return True

@@ -1,0 +1,138 @@
+"""The three webhook routes; verification happens here, the effects in the webhook service."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any, Callable, Sequence
+from urllib.parse import parse_qsl
+
+from flask import Response, jsonify, request
+
+from ...security.signatures import MetaVerifier, SignatureError, TwilioVerifier, VonageVerifier, twilio_url
+from ...services import webhooks
+from ...services.webhooks import Candidate
+from .. import ctx
+from . import bp
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def verified(candidates: Sequence[Candidate], check: Callable[[Candidate], None]) -> tuple[list[Candidate], str]:
+    """The candidates whose secret verifies the request, and why the others did not.
+
+    Every candidate is tried, whatever the earlier ones gave, so the time taken does not tell which
+    secret (if any) matched; each check compares in constant time.
+    """
+    passed, reason = [], "no sender on this provider has a secret to verify it with"
+    for candidate in candidates:
+        try:
+            check(candidate)
+        except (SignatureError, ValueError) as error:
+            reason = getattr(error, "reason", None) or "secret unusable"
+        else:
+            passed.append(candidate)
+    return passed, reason
+
+
+def refuse(status: int, provider: str, reason: str) -> tuple[Response, int]:
+    log.warning("%s webhook refused (%s): %s", provider, status, reason)
+    return jsonify(error="signature", message=f"The request's signature could not be verified: {reason}."), status
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _query() -> dict[str, str]:
+    return dict(parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+# --------------------------------------------------------------------------- WhatsApp Cloud API
+
+
+@bp.get("/whatsapp")
+def whatsapp_handshake():
+    """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is one of ours."""
+    mode, token = request.args.get("hub.mode", ""), request.args.get("hub.verify_token", "")
+    if mode != "subscribe" or not token:
+        return refuse(403, "whatsapp", "not a subscription request with a verify token")
+    tokens = [c.secret("verify_token") for c in webhooks.candidates(ctx(), "whatsapp_cloud", "verify_token")]
+    results = [hmac.compare_digest(t.encode(), token.encode()) for t in tokens]
+    if not any(results):
+        return refuse(403, "whatsapp", "verify token does not match")
+    return Response(request.args.get("hub.challenge", ""), mimetype="text/plain")
+
+
+@bp.post("/whatsapp")
+def whatsapp_events():
+    raw = request.get_data(cache=True)
+    header = request.headers.get(MetaVerifier.HEADER)
+    if not header or not header.strip():
+        return refuse(401, "whatsapp", f"missing {MetaVerifier.HEADER} header")
+    senders, reason = verified(webhooks.candidates(ctx(), "whatsapp_cloud", "app_secret"),
+                               lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
+    if not senders:
+        return refuse(403, "whatsapp", reason)
+    payload = _json_body(raw)
+    if not isinstance(payload, dict):
+        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    return jsonify(webhooks.receive_whatsapp(ctx(), senders, payload).as_dict())
+
+
+# --------------------------------------------------------------------------- Twilio
+
+
+@bp.post("/twilio")
+def twilio_events():
+    raw = request.get_data(cache=True)
+    signature = request.headers.get(TwilioVerifier.HEADER)
+    if not signature or not signature.strip():
+        return refuse(401, "twilio", f"missing {TwilioVerifier.HEADER} header")
+    url = twilio_url(ctx().config.public_base_url, request.path, request.query_string)
+    query = _query()
+    json_bodied = "bodySHA256" in query
+    form = None if json_bodied else parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    senders, reason = verified(webhooks.candidates(ctx(), "twilio", "auth_token"),
+                               lambda c: TwilioVerifier(c.secret("auth_token")).verify(url, form, signature, body=raw))
+    if not senders:
+        return refuse(403, "twilio", reason)
+    if json_bodied:
+        payload = _json_body(raw)
+        if not isinstance(payload, dict):
+            return jsonify(error="payload", message="The body is not a JSON object."), 400
+        fields = {str(k): "" if v is None else str(v) for k, v in payload.items()}
+    else:
+        fields = dict(form or [])
+    webhooks.receive_twilio(ctx(), senders, fields, query)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+# --------------------------------------------------------------------------- Vonage
+
+
+@bp.post("/vonage")
+def vonage_events():
+    raw = request.get_data(cache=True)
+    authorization = request.headers.get(VonageVerifier.HEADER)
+    if not authorization or not authorization.strip():
+        return refuse(401, "vonage", f"missing {VonageVerifier.HEADER} header")
+    service = ctx()
+
+    def check(candidate: Candidate) -> None:
+        VonageVerifier(candidate.secret("signature_secret"), clock=lambda: service.now().timestamp()).verify(
+            raw, authorization)
+
+    senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
+    if not senders:
+        return refuse(403, "vonage", reason)
+    payload = _json_body(raw)
+    if not isinstance(payload, dict):
+        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    return jsonify(webhooks.receive_vonage(service, senders, payload).as_dict())

@@ -1,0 +1,85 @@
+"""POST /webhooks/vonage through the Flask test client: the signed-webhook JWT (HS256 with the
+signature secret, payload_hash when present), replays, and Viber's window and in-a-row count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+
+from app.services.recipients import note_outbound
+from tests.webhooks.conftest import (VIBER_CUSTOMER, inbound_count, post_vonage, state, vonage_inbound,
+                                     vonage_status, vonage_token)
+
+
+def iso(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_inbound_viber_message_opens_the_window_and_resets_the_count(client, ctx, acme, clock) -> None:
+    with ctx.store.session() as session:
+        for _ in range(5):
+            note_outbound(session, acme["viber"], VIBER_CUSTOMER, clock() - timedelta(hours=1))
+    assert state(ctx, acme["viber"], VIBER_CUSTOMER).outbound_since_inbound == 5
+    sent_at = clock() - timedelta(seconds=20)
+    body = vonage_inbound("Thanks!", "aaaaaaaa-0000-cccc-dddd-0123456789ab", iso(sent_at))
+    response = post_vonage(client, body, vonage_token(body, clock().timestamp()))
+    assert response.status_code == 200 and response.get_json()["inbound_recorded"] == 1
+    row = state(ctx, acme["viber"], VIBER_CUSTOMER)
+    assert row.outbound_since_inbound == 0 and row.last_inbound_at == sent_at
+
+
+def test_a_token_without_payload_hash_is_accepted(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    assert post_vonage(client, body, vonage_token(None, clock().timestamp())).status_code == 200
+    assert inbound_count(ctx) == 1
+
+
+def test_missing_authorization_is_401(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    assert post_vonage(client, body, None).status_code == 401
+    assert inbound_count(ctx) == 0
+
+
+def test_tampered_body_is_403(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = vonage_token(body, clock().timestamp())
+    assert post_vonage(client, body.replace(b"Hi", b"Yo"), token).status_code == 403
+    assert inbound_count(ctx) == 0
+
+
+def test_wrong_secret_is_403(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = vonage_token(body, clock().timestamp(), secret="someone-elses-signature-secret-0123456789")
+    assert post_vonage(client, body, token).status_code == 403
+    assert inbound_count(ctx) == 0
+
+
+def test_an_unsigned_token_is_403(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = jwt.encode({"iat": int(clock().timestamp())}, key=None, algorithm="none")
+    assert post_vonage(client, body, token).status_code == 403
+
+
+def test_a_replay_after_the_window_is_403(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = vonage_token(body, clock().timestamp())
+    clock.advance(minutes=6)
+    assert post_vonage(client, body, token).status_code == 403
+    assert inbound_count(ctx) == 0
+
+
+def test_a_replay_inside_the_window_is_applied_once(client, ctx, acme, clock) -> None:
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = vonage_token(body, clock().timestamp())
+    assert post_vonage(client, body, token).get_json()["inbound_recorded"] == 1
+    clock.advance(minutes=2)
+    again = post_vonage(client, body, token)
+    assert again.status_code == 200 and again.get_json()["inbound_duplicate"] == 1
+    assert inbound_count(ctx) == 1
+
+
+def test_a_status_for_an_unknown_message_is_acknowledged(client, acme, clock) -> None:
+    body = vonage_status("not-ours", "delivered", iso(clock()), reference="msg_nobody")
+    response = post_vonage(client, body, vonage_token(body, clock().timestamp()))
+    assert response.status_code == 200 and response.get_json()["statuses_unknown"] == 1

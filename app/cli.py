@@ -287,6 +287,8 @@ def _print_human(result: Any, dry_run: bool) -> None:
         click.echo(f"  - {reason.message}")
     if decision.purpose:
         click.echo(f"Purpose: {PURPOSES[decision.purpose].label if decision.purpose in PURPOSES else decision.purpose}")
+    if decision.policy:
+        _print_verdict(decision)
     if decision.text:
         click.echo("Text:")
         for line in decision.text.splitlines():
@@ -309,6 +311,14 @@ def _print_human(result: Any, dry_run: bool) -> None:
             click.echo(f"  {m['error_message']}")
     elif dry_run and decision.allowed:
         click.echo("Dry run: nothing was sent.")
+
+
+def _print_verdict(decision: Any) -> None:
+    """The proactive policy's own verdict, beside the decision it led to."""
+    verdict = decision.policy
+    marketing = " (marketing)" if verdict.marketing else ""
+    confirmed = " — confirmed with --confirm" if verdict.outcome == "confirm" and decision.allowed else ""
+    click.echo(f"Policy verdict: {verdict.outcome}{marketing}{confirmed}")
 
 
 @click.command("demo")
@@ -374,7 +384,108 @@ def writeback_retry() -> None:
     click.echo(f"Tried {run_due(_ctx())} write-back(s).")
 
 
+consent_cli = AppGroup("consent", help="Customers' marketing consent, per channel, with who recorded it and when.")
+report_cli = AppGroup("report", help="Reports on what a workspace sent.")
+
+
+@consent_cli.command("record")
+@click.argument("workspace")
+@click.option("--to", "to", required=True, help="The customer's number, ideally +CC…")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--granted/--withdrawn", "granted", default=None, help="Consent given, or withdrawn.")
+@click.option("--by", "recorded_by", required=True, help="Who records it (a name or an email address).")
+@click.option("--source", default="cli", show_default=True,
+              help="Where the consent came from, e.g. web_form, phone, email.")
+@click.option("--note", default="", help="Anything worth keeping with it (e.g. the form's reference).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def consent_record(workspace: str, to: str, channel: str, granted: bool | None, recorded_by: str, source: str,
+                   note: str, as_json: bool) -> None:
+    """Record a customer's marketing consent on one channel, or its withdrawal (the latest record wins)."""
+    from .services.consent import record_consent
+
+    if granted is None:
+        raise click.UsageError("say --granted or --withdrawn")
+    try:
+        record = record_consent(_ctx(), workspace, to, channel, granted, source, recorded_by, note)
+    except Refused as refused:
+        _fail(refused)
+    if as_json:
+        click.echo(json.dumps(record.as_dict(), indent=2, ensure_ascii=False))
+        return
+    what = "consent to marketing" if granted else "withdrawal of marketing consent"
+    click.echo(f"Recorded {what} on {CHANNEL_LABELS[channel]} for {display(record.recipient)}: {record.sentence()}")
+
+
+@consent_cli.command("show")
+@click.argument("workspace")
+@click.option("--to", "to", required=True, help="The customer's number, ideally +CC…")
+@click.option("--json", "as_json", is_flag=True, help="Print the state and history as JSON.")
+def consent_show(workspace: str, to: str, as_json: bool) -> None:
+    """Show a customer's marketing consent on every channel, and the records behind it."""
+    from .services.consent import consent_state
+
+    try:
+        state = consent_state(_ctx(), workspace, to)
+    except Refused as refused:
+        _fail(refused)
+    if as_json:
+        click.echo(json.dumps(state.as_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Marketing consent of {display(state.recipient)}:")
+    for channel in state.channels:
+        mark = "yes" if state.granted(channel) else "no "
+        click.echo(f"  {CHANNEL_LABELS[channel]:<9}{mark}  {state.summary(channel)}")
+    if state.history:
+        click.echo("History (newest first):")
+        for record in state.history:
+            note = f" — {record.note}" if record.note else ""
+            click.echo(f"  {CHANNEL_LABELS.get(record.channel, record.channel)}: {record.sentence()}{note}")
+
+
+@report_cli.command("proactive")
+@click.argument("workspace")
+@click.option("--since", help="First day (YYYY-MM-DD, UTC) or moment (ISO); default 30 days before --until.")
+@click.option("--until", help="Last day, included (YYYY-MM-DD, UTC) or moment (ISO, excluded); default now.")
+@click.option("--json", "as_json", is_flag=True, help="Print counts and sends as JSON.")
+def report_proactive(workspace: str, since: str | None, until: str | None, as_json: bool) -> None:
+    """A workspace's sends in a period: counts per purpose and verdict, then each send."""
+    from datetime import timedelta
+
+    from .services.reports import parse_moment, proactive_report
+
+    ctx = _ctx()
+    try:
+        end = parse_moment(until, end_of_day=True, field="until") if until else ctx.now()
+        start = parse_moment(since) if since else end - timedelta(days=30)
+        report = proactive_report(ctx, workspace, start, end)
+    except Refused as refused:
+        _fail(refused)
+    if as_json:
+        # Streamed: the sends of a long period never sit in memory at once.
+        header = json.dumps(report.header(), indent=2, ensure_ascii=False)
+        click.echo(header[:-2] + ',\n  "sends": [', nl=False)
+        for index, item in enumerate(report.sends()):
+            click.echo(("," if index else "") + "\n    " + json.dumps(item.as_dict(), ensure_ascii=False), nl=False)
+        click.echo("\n  ]\n}")
+        return
+    click.echo(f"Sends of {report.workspace} from {report.since:%Y-%m-%d %H:%M} UTC up to (not including) "
+               f"{report.until:%Y-%m-%d %H:%M} UTC: {report.total}")
+    verdicts = sorted({v for counts in report.counts.values() for v in counts})
+    if verdicts:
+        click.echo(f"  {'purpose':<22}" + "".join(f"{v:>9}" for v in verdicts) + f"{'total':>9}")
+        for purpose, counts in report.counts.items():
+            click.echo(f"  {purpose:<22}" + "".join(f"{counts.get(v, 0):>9}" for v in verdicts)
+                       + f"{sum(counts.values()):>9}")
+    for item in report.sends():
+        confirmed = f"  confirmed by {item.confirmed_by}" if item.confirmed_by else ""
+        reply = " (reply)" if item.reply else ""
+        click.echo(f"{item.time:%Y-%m-%d %H:%M}  {item.channel:<8} {item.recipient:<16} {item.purpose:<20} "
+                   f"{item.origin:<6} {item.verdict}{reply}{confirmed}  [{item.status}]")
+        for reason in item.reasons:
+            click.echo(f"    - {reason}")
+
+
 def register_cli(app: Flask) -> None:
     for command in (workspace_cli, sender_cli, template_cli, sandbox_cli, db_cli, keys_cli, writeback_cli, apikey_cli,
-                    send_command, demo_command):
+                    send_command, demo_command, consent_cli, report_cli):
         app.cli.add_command(command)

@@ -39,8 +39,9 @@ class ProviderError(Exception):
     """A provider said no, or could not be reached. ``outcome`` is ``failed`` or ``unknown``."""
 
     def __init__(self, code: str, explanation: str, *, action: str = "", retryable: bool = False,
-                 outcome: str = FAILED, provider_message: str = "") -> None:
+                 outcome: str = FAILED, provider_message: str = "", kind: str = "other") -> None:
         self.code = code
+        self.kind = kind  # what happened in the product's words; see providers.errors
         self.explanation = explanation
         self.action = action
         self.retryable = retryable

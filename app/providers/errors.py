@@ -43,8 +43,7 @@ class TypedProviderError(ProviderError):
     def __init__(self, code: str, explanation: str, *, kind: str = OTHER, action: str = "",
                  retryable: bool = False, outcome: str = FAILED, provider_message: str = "") -> None:
         super().__init__(code, explanation, action=action, retryable=retryable, outcome=outcome,
-                         provider_message=provider_message)
-        self.kind = kind
+                         provider_message=provider_message, kind=kind)
 
 
 def lookup(table: Mapping[str, ErrorInfo], code: str | int, provider_message: str, provider_label: str,

@@ -53,6 +53,13 @@ def note_outbound(session: Session, sender_id: int, recipient: str, now: datetim
               "updated_at": now}))
 
 
+def note_opt_out(session: Session, sender_id: int, recipient: str, now: datetime, reason: str) -> None:
+    """The provider reports the recipient opted out (e.g. Twilio 21610): refuse further SMS up front."""
+    row = ensure(session, sender_id, recipient, now)
+    if not row.opted_out:
+        row.opted_out, row.opted_out_at, row.opt_keyword, row.updated_at = True, now, reason[:32], now
+
+
 def record_inbound(session: Session, sender: Sender, recipient: str, text: str, provider_message_id: str,
                    received_at: datetime) -> bool:
     """Record a customer's message once: it opens the window, resets the count, may carry STOP/START.

@@ -285,6 +285,8 @@ def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: dat
     decision = prepared.decision
     verdict = decision.policy
     template = prepared.draft.template
+    # A confirmation is recorded only where the policy asked for one: a flag on an ordinary send is no audit.
+    confirmed = request.confirmed and verdict is not None and verdict.outcome == "confirm"
     row = dict(
         public_id=f"msg_{secrets.token_hex(10)}", workspace_id=prepared.workspace_id,
         sender_id=prepared.sender_id, channel=request.channel, recipient=decision.recipient,
@@ -297,8 +299,8 @@ def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: dat
         sms_segments=decision.sms.segments if decision.sms else None,
         policy_verdict=verdict.outcome if verdict else None,
         policy_reasons=[r.as_dict() for r in verdict.reasons] if verdict else [],
-        confirmed_by=(request.requested_by or request.origin) if request.confirmed else None,
-        confirmed_at=now if request.confirmed else None,
+        confirmed_by=(request.requested_by or request.origin) if confirmed else None,
+        confirmed_at=now if confirmed else None,
         status=st.QUEUED, provider_message_id=None, error_code=None, error_message=None,
         created_at=now, updated_at=now)
     connection = session.connection()
@@ -374,6 +376,9 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                                                recorded_at=now))
         if accepted is not None:
             recipients.note_outbound(session, prepared.sender_id, prepared.decision.recipient, now)
+        elif error is not None and error.kind == "opted_out" and request.channel == "sms":
+            # The carrier or provider holds an opt-out we had not heard of: honour it from now on.
+            recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)
     view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),
             "status_label": st.label(changes["status"])}
     if request.writeback and accepted is not None:

@@ -1,11 +1,17 @@
-"""Recording a send back in Intercom or HubSpot: after the send, never failing it, retried until done."""
+"""Recording a send back in Intercom or HubSpot: after the send, never failing it, retried until done.
+
+Each attempt first takes a lease on the row (a conditional UPDATE), so two processes — or the send
+path and the retry loop — never write the same record twice; the host is called outside any
+database transaction.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..store.models import Writeback
 from .context import Context
@@ -13,6 +19,7 @@ from .context import Context
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -20,28 +27,45 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
 
 
-def _attempt(ctx: Context, writeback_id: int) -> None:
+def _lease(ctx: Context, writeback_id: int) -> Writeback | None:
+    now = ctx.now()
     with ctx.store.session() as session:
-        row = session.get(Writeback, writeback_id)
-        if row is None or row.status != "pending":
-            return
-        writer = ctx.writers.get(row.host)
-        if writer is None:
-            row.last_error = f"no writer for {row.host} is configured"
-            row.next_attempt_at = ctx.now() + backoff(row.attempts + 1)
-            return
-        row.attempts += 1
+        taken = session.execute(
+            update(Writeback)
+            .where(Writeback.id == writeback_id, Writeback.status == "pending", Writeback.next_attempt_at <= now)
+            .values(attempts=Writeback.attempts + 1, next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)).rowcount
+        if taken != 1:
+            return None
+        return session.get(Writeback, writeback_id)
+
+
+def _attempt(ctx: Context, writeback_id: int) -> str:
+    """One attempt; returns the row's status afterwards ("done", "pending", "failed") or "busy"."""
+    row = _lease(ctx, writeback_id)
+    if row is None:
+        return "busy"
+    writer = ctx.writers.get(row.host)
+    error: str | None = None
+    if writer is None:
+        error = f"no writer for {row.host} is configured"
+    else:
         try:
             writer(ctx, row)
-        except Exception as error:  # recorded, never raised into the send
-            row.last_error = str(error)[:2000] or type(error).__name__
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            row.next_attempt_at = ctx.now() + backoff(row.attempts)
-            log.warning("write-back %s to %s failed (attempt %s): %s", row.id, row.host, row.attempts,
-                        row.last_error)
+        except Exception as caught:  # recorded, never raised into the send
+            error = str(caught)[:2000] or type(caught).__name__
+    now = ctx.now()
+    with ctx.store.session() as session:
+        fresh = session.get(Writeback, writeback_id)
+        assert fresh is not None
+        if error is None:
+            fresh.status, fresh.done_at, fresh.last_error = "done", now, None
         else:
-            row.status, row.done_at, row.last_error = "done", ctx.now(), None
+            fresh.last_error = error
+            fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "pending"
+            fresh.next_attempt_at = now + backoff(fresh.attempts)
+            log.warning("write-back %s to %s failed (attempt %s): %s", fresh.id, fresh.host, fresh.attempts, error)
+        return fresh.status
 
 
 def run_pending_for(ctx: Context, message_id: int) -> None:
@@ -58,6 +82,19 @@ def run_due(ctx: Context, limit: int = 100) -> int:
         ids = list(session.scalars(select(Writeback.id).where(Writeback.status == "pending",
                                                               Writeback.next_attempt_at <= ctx.now())
                                    .order_by(Writeback.next_attempt_at).limit(limit)))
-    for writeback_id in ids:
-        _attempt(ctx, writeback_id)
-    return len(ids)
+    return sum(1 for writeback_id in ids if _attempt(ctx, writeback_id) != "busy")
+
+
+def start_retry_loop(ctx: Context, every_seconds: float) -> threading.Event:
+    """Retry due write-backs in the background of a running server; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            try:
+                run_due(ctx)
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("write-back retry loop failed; trying again in %ss", every_seconds)
+
+    threading.Thread(target=loop, name="herald-writeback-retry", daemon=True).start()
+    return stop

@@ -112,6 +112,7 @@ class Message(Base):
         Index("ix_messages_contact", "workspace_id", "contact_ref", "id"),
         Index("ix_messages_provider_id", "provider_message_id"),
         Index("ix_messages_created", "workspace_id", "created_at"),
+        Index("ix_messages_recipient_created", "workspace_id", "recipient", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)

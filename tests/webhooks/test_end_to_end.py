@@ -36,9 +36,9 @@ def vonage_url(ctx) -> str:
     return f"{ctx.config.vonage_api_base}/v1/messages"
 
 
-def send_text(ctx, channel: str, to: str, text: str):
+def send_text(ctx, channel: str, to: str, text: str, dry_run: bool = False):
     return send(ctx, SendRequest(workspace=WORKSPACE, channel=channel, to=to, text=text, surface="api",
-                                 origin="agent", purpose="delivery_update"))
+                                 origin="agent", purpose="delivery_update", dry_run=dry_run))
 
 
 def customer_writes_on_whatsapp(client, clock, message_id: str = "wamid.IN1", ago: timedelta = timedelta(minutes=1)):
@@ -211,3 +211,17 @@ def test_a_rejected_viber_message_says_the_customer_is_not_on_viber(client, ctx,
     row = message(ctx, public_id)
     assert (row.status, row.error_code) == (st.FAILED, "SRVC_NOT_VIBER_USER")
     assert "not registered on Viber" in row.error_message and "SMS" in row.error_message
+
+
+def test_an_opt_out_twilio_reports_is_honoured_before_the_next_send(client, ctx, acme, http) -> None:
+    documented = load_json("twilio_error_21211.json")  # Twilio's error body shape, with the 21610 code
+    http.post(twilio_url(ctx), status=400, json={**documented, "code": 21610,
+                                                 "message": "Attempt to send to unsubscribed recipient",
+                                                 "more_info": "https://www.twilio.com/docs/errors/21610"})
+    first = send_text(ctx, "sms", CUSTOMER, "Your parcel is at the depot.")
+    assert (first.message["status"], first.message["error_code"]) == (st.FAILED, "21610")
+    second = send_text(ctx, "sms", CUSTOMER, "Your parcel was delivered.")
+    assert [r.code for r in second.decision.reasons] == ["opted_out"]
+    assert len(http.calls) == 1  # the second never reached Twilio
+    post_twilio(client, twilio_inbound("START", "SMin3"))
+    assert send_text(ctx, "sms", CUSTOMER, "Delivered.", dry_run=True).decision.allowed

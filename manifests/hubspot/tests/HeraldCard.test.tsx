@@ -22,7 +22,9 @@ import type { CardData } from '../src/app/cards/herald.ts';
 const PORTAL_ID = 987654;
 const CONTACT_ID = 101;
 const CARD_URL = `${HERALD_ORIGIN}/hubspot/card?portalId=${PORTAL_ID}&contactId=${CONTACT_ID}`;
-const COMPOSE_LINK_URL = `${CARD_URL}&action=compose_link`;
+const USER_ID = 4242;
+const USER_EMAIL = 'agent+herald@example.com';
+const COMPOSE_LINK_URL = `${CARD_URL}&action=compose_link&userId=${USER_ID}&userEmail=${encodeURIComponent(USER_EMAIL)}`;
 const COMPOSE_URL = `${HERALD_ORIGIN}/hubspot/compose?t=eyJhbGciOiJIUzI1NiJ9.token.sig`;
 
 function cardData(overrides: Partial<CardData> = {}): CardData {
@@ -111,6 +113,8 @@ function renderCard() {
   mocks.context.portal.timezone = 'UTC';
   mocks.context.crm.objectId = CONTACT_ID;
   mocks.context.user.locale = 'en-US';
+  mocks.context.user.id = USER_ID;
+  mocks.context.user.email = USER_EMAIL;
   renderer.render(<HeraldCard context={mocks.context} actions={mocks.actions} />);
   return renderer;
 }

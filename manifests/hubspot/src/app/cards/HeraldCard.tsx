@@ -89,7 +89,7 @@ export const HeraldCard = ({ context, actions }: HeraldCardProps) => {
     setComposing(true);
     setComposeError(null);
     try {
-      const uri = await loadComposeUrl({ portalId, contactId });
+      const uri = await loadComposeUrl({ portalId, contactId }, { id: context.user?.id, email: context.user?.email });
       actions.openIframeModal({ uri, ...COMPOSE_MODAL }, () => load());
     } catch (error) {
       setComposeError(messageOf(error));

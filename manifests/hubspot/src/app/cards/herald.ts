@@ -41,6 +41,12 @@ export interface RecordRef {
   contactId: number | string;
 }
 
+/** Who is looking at the card: Herald records the sender of a message by this. */
+export interface UserRef {
+  id?: number | string;
+  email?: string;
+}
+
 /** A failure worth showing, as it is, to the person using the card. */
 export class HeraldError extends Error {
   constructor(message: string) {
@@ -62,8 +68,19 @@ export function cardUrl({ portalId, contactId }: RecordRef): string {
   );
 }
 
-export function composeLinkUrl(ref: RecordRef): string {
-  return `${cardUrl(ref)}&action=compose_link`;
+/**
+ * The compose link is bound to the user who asked for it. HubSpot may or may not append userId and
+ * userEmail itself, so the card names them; Herald accepts a repeat that agrees.
+ */
+export function composeLinkUrl(ref: RecordRef, user: UserRef = {}): string {
+  let url = `${cardUrl(ref)}&action=compose_link`;
+  if (user.id !== undefined && user.id !== null && String(user.id) !== '') {
+    url += `&userId=${encodeURIComponent(String(user.id))}`;
+  }
+  if (user.email) {
+    url += `&userEmail=${encodeURIComponent(user.email)}`;
+  }
+  return url;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -155,8 +172,8 @@ export async function loadCard(ref: RecordRef): Promise<CardData> {
  * Ask Herald for a short-lived compose page URL for this contact.
  * Only a page on Herald's own origin is accepted: that is the only place the modal may show.
  */
-export async function loadComposeUrl(ref: RecordRef): Promise<string> {
-  const body = await getJson(composeLinkUrl(ref));
+export async function loadComposeUrl(ref: RecordRef, user: UserRef = {}): Promise<string> {
+  const body = await getJson(composeLinkUrl(ref, user));
   const url = isRecord(body) ? body.compose_url : undefined;
   if (typeof url !== 'string' || !url.startsWith(`${HERALD_ORIGIN}/`)) {
     throw new HeraldError(UNEXPECTED_ANSWER_MESSAGE);

@@ -38,6 +38,12 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     if "clock" in settings.extra:
         ctx.clock = settings.extra["clock"]
     app.extensions[EXTENSION] = ctx
+    from .services.hubspot import write_communication as hubspot_writer
+    ctx.writers["hubspot"] = hubspot_writer
+    from .services.intercom import write_note as intercom_writer
+    ctx.writers["intercom"] = intercom_writer
+
+    _retry_writebacks_when_serving(app, ctx)
 
     from .web import register_blueprints
 
@@ -50,6 +56,21 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
         ensure_demo(ctx)
     return app
+
+
+def _retry_writebacks_when_serving(app: Flask, ctx: Context) -> None:
+    """Start the write-back retry loop with the first request, so CLI commands never start it."""
+    seconds = ctx.config.writeback_retry_seconds
+    if ctx.config.testing or seconds <= 0:
+        return
+    started: list[object] = []
+
+    @app.before_request
+    def _start_loop() -> None:
+        if not started:
+            from .services.writeback import start_retry_loop
+
+            started.append(start_retry_loop(ctx, seconds))
 
 
 def context_of(app: Flask) -> Context:

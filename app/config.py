@@ -35,6 +35,7 @@ class Config:
     testing: bool = False
     max_body_bytes: int = 256 * 1024
     provider_timeout: tuple[float, float] = (3.05, 10.0)
+    writeback_retry_seconds: float = 60.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Config":
@@ -92,4 +93,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         hubspot_api_base=get("HUBSPOT_API_BASE", "https://api.hubapi.com").rstrip("/"),
         instance_path=str(instance),
         demo=get("HERALD_DEMO", "1") not in ("0", "false", "no"),
+        writeback_retry_seconds=float(get("HERALD_WRITEBACK_RETRY_SECONDS", "60")),
     )

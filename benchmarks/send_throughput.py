@@ -31,10 +31,16 @@ KEY = "zL7E7c1m4bZ1lq2u6d4Cq9gI9xk8Vv0nP3Yc2e5tQ0A="
 
 
 def make_app(url: str, instance: str, migrate: bool = True):
+    """The demo workspace, with the per-person daily cap and quiet hours off: a load test sends many
+    messages to a few thousand numbers at whatever hour it runs."""
     from app import create_app
+    from app.services.workspaces import update_settings
 
-    return create_app({"database_url": url, "encryption_keys": (KEY,), "secret_key": "bench",
-                       "instance_path": instance, "demo": True, "migrate": migrate})
+    app = create_app({"database_url": url, "encryption_keys": (KEY,), "secret_key": "bench",
+                      "instance_path": instance, "demo": True, "migrate": migrate})
+    update_settings(app.extensions["herald"], "demo", {"daily_cap": None, "quiet_start": "00:00",
+                                                       "quiet_end": "00:00"})
+    return app
 
 
 def reset_postgres(url: str) -> None:
@@ -101,7 +107,7 @@ def run(url: str, instance: str, sends: int, threads: int) -> dict[str, float]:
         t0 = time.perf_counter()
         result = send(ctx, SendRequest(workspace="demo", channel="sms", to=numbers[n % len(numbers)],
                                        text=f"Your order {n} has shipped.", idempotency_key=f"bench-{n}",
-                                       surface="api", origin="api"))
+                                       purpose="delivery_update", surface="api", origin="api"))
         timings.append(time.perf_counter() - t0)
         assert result.message and result.message["status"] == "accepted"
 

@@ -381,7 +381,7 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
             recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)
     view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),
             "status_label": st.label(changes["status"])}
-    if request.writeback and accepted is not None:
+    if request.writeback:  # the host hears of failures too, so the agent sees them where they work
         from .writeback import run_pending_for
 
         run_pending_for(ctx, claimed.id)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from . import sms
 from .decision import (ALLOWED, CONFIRM, REFUSED, Decision, Draft, Limits, Policy, PolicyInput,
-                       PolicyVerdict, RecipientState, no_policy)
+                       RecipientState, no_policy)
 from .purposes import default_for_category
 from .refusals import Reason, Refused
 from .templates import MARKETING_CATEGORIES, render

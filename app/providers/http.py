@@ -19,8 +19,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from .base import UNKNOWN
-from .errors import PROVIDER_UNAVAILABLE, TRANSPORT, TypedProviderError
+from .base import UNKNOWN, Provider, ProviderError
+from .errors import PROVIDER_UNAVAILABLE, TRANSPORT, TypedProviderError, lookup
 
 log = logging.getLogger(__name__)
 
@@ -155,3 +155,22 @@ def timeout_from(config: Any) -> tuple[float, float]:
         return float(value), float(value)
     connect, read = value
     return float(connect), float(read)
+
+
+class HttpProvider(Provider):
+    """An adapter reached over HTTP: its API origin from configuration, one pooled client, one error table."""
+
+    label = ""
+    default_base = ""
+    base_setting = ""  # the configuration field that names this provider's API origin
+
+    def __init__(self, api_base: str | None = None, http: HttpClient | None = None) -> None:
+        self.api_base = (api_base or self.default_base).rstrip("/")
+        self.http = http or HttpClient(self.label)
+
+    @classmethod
+    def from_config(cls, config: Any) -> "HttpProvider":
+        return cls(getattr(config, cls.base_setting, "") or cls.default_base, HttpClient(cls.label, timeout_from(config)))
+
+    def map_error(self, code: str | int, provider_message: str = "") -> ProviderError:
+        return lookup(self.error_table, code, provider_message, self.label)

@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 
 from ..domain import status as st
 from ..domain.templates import ParamValue
-from .base import Accepted, ErrorInfo, Outbound, Provider, ProviderError
+from .base import Accepted, ErrorInfo, Outbound, ProviderError
 from .errors import (ACCOUNT, AUTH, BLOCKED, CONFIG, OPTED_OUT, PROVIDER_UNAVAILABLE, RATE_LIMITED,
                      RECIPIENT_INVALID, TEMPLATE, UNDELIVERABLE, WINDOW_CLOSED, ErrorRow, TypedProviderError,
                      lookup, not_configured)
 from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key
-from .http import HttpClient, Reply, server_error_unknown, timeout_from
+from .http import HttpProvider, Reply, server_error_unknown
 
 LABEL = "Twilio"
 DEFAULT_BASE = "https://api.twilio.com"
@@ -194,22 +194,13 @@ def parse_webhook(params: Mapping[str, str], query: Mapping[str, str] | None = N
 # --------------------------------------------------------------------------- the adapter
 
 
-class TwilioProvider(Provider):
+class TwilioProvider(HttpProvider):
     name = "twilio"
     channels = ("sms", "whatsapp")
     error_table = ERRORS
-
-    def __init__(self, api_base: str = DEFAULT_BASE, http: HttpClient | None = None) -> None:
-        self.api_base = api_base.rstrip("/")
-        self.http = http or HttpClient(LABEL)
-
-    @classmethod
-    def from_config(cls, config: Any) -> "TwilioProvider":
-        return cls(getattr(config, "twilio_api_base", DEFAULT_BASE) or DEFAULT_BASE,
-                   HttpClient(LABEL, timeout_from(config)))
-
-    def map_error(self, code: str | int, provider_message: str = "") -> ProviderError:
-        return lookup(ERRORS, code, provider_message, LABEL)
+    label = LABEL
+    default_base = DEFAULT_BASE
+    base_setting = "twilio_api_base"
 
     def send_text(self, outbound: Outbound) -> Accepted:
         return self._post(outbound)

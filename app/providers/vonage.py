@@ -16,12 +16,12 @@ from typing import Any, Callable, Mapping
 import jwt
 
 from ..domain import status as st
-from .base import Accepted, ErrorInfo, Outbound, Provider, ProviderError
+from .base import Accepted, ErrorInfo, Outbound, ProviderError
 from .errors import (ACCOUNT, AUTH, BLOCKED, CONFIG, CONTENT, NOT_ON_CHANNEL, PROVIDER_UNAVAILABLE,
                      RATE_LIMITED, RECIPIENT_INVALID, SESSION_LIMIT, TEMPLATE, UNDELIVERABLE, ErrorRow,
                      TypedProviderError, lookup, not_configured)
 from .events import InboundEvent, StatusEvent, WebhookBatch, digits, e164, from_iso, id_key, number_key
-from .http import HttpClient, Reply, server_error_unknown, timeout_from
+from .http import HttpClient, HttpProvider, Reply, server_error_unknown
 from .whatsapp_cloud import template_components
 
 LABEL = "Vonage"
@@ -273,24 +273,18 @@ def _media_text(payload: Mapping[str, Any], kind: str) -> str:
 # --------------------------------------------------------------------------- the adapter
 
 
-class VonageProvider(Provider):
+class VonageProvider(HttpProvider):
     name = "vonage"
     channels = ("viber", "sms", "whatsapp")
     error_table = ERRORS
+    label = LABEL
+    default_base = DEFAULT_BASE
+    base_setting = "vonage_api_base"
 
     def __init__(self, api_base: str = DEFAULT_BASE, http: HttpClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        self.api_base = api_base.rstrip("/")
-        self.http = http or HttpClient(LABEL)
+        super().__init__(api_base, http)
         self._clock = clock
-
-    @classmethod
-    def from_config(cls, config: Any) -> "VonageProvider":
-        return cls(getattr(config, "vonage_api_base", DEFAULT_BASE) or DEFAULT_BASE,
-                   HttpClient(LABEL, timeout_from(config)))
-
-    def map_error(self, code: str | int, provider_message: str = "") -> ProviderError:
-        return lookup(ERRORS, code, provider_message, LABEL)
 
     def send_text(self, outbound: Outbound) -> Accepted:
         return self._post(outbound)

@@ -16,12 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 from ..domain import status as st
 from ..domain.templates import (MEDIA_FORMATS, Currency, DateTimeValue, ParamValue, TemplateSpec,
                                 clean_parameter, placeholders)
-from .base import UNKNOWN, Accepted, ErrorInfo, Outbound, Provider, ProviderError
+from .base import UNKNOWN, Accepted, ErrorInfo, Outbound, ProviderError
 from .errors import (ACCOUNT, AUTH, CONFIG, CONTENT, MARKETING_LIMIT, OPTED_OUT, PROVIDER_UNAVAILABLE,
                      RATE_LIMITED, RECIPIENT_INVALID, TEMPLATE, UNDELIVERABLE, WINDOW_CLOSED, ErrorRow,
                      TypedProviderError, lookup, not_configured)
 from .events import InboundEvent, StatusEvent, WebhookBatch, e164, from_unix, number_key
-from .http import HttpClient, Reply, server_error_unknown, timeout_from
+from .http import HttpProvider, Reply, server_error_unknown
 
 LABEL = "WhatsApp"
 DEFAULT_BASE = "https://graph.facebook.com/v23.0"
@@ -454,22 +454,13 @@ def inbound_text(message: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- the adapter
 
 
-class WhatsAppCloudProvider(Provider):
+class WhatsAppCloudProvider(HttpProvider):
     name = "whatsapp_cloud"
     channels = ("whatsapp",)
     error_table = ERRORS
-
-    def __init__(self, api_base: str = DEFAULT_BASE, http: HttpClient | None = None) -> None:
-        self.api_base = api_base.rstrip("/")
-        self.http = http or HttpClient(LABEL)
-
-    @classmethod
-    def from_config(cls, config: Any) -> "WhatsAppCloudProvider":
-        return cls(getattr(config, "whatsapp_api_base", DEFAULT_BASE) or DEFAULT_BASE,
-                   HttpClient(LABEL, timeout_from(config)))
-
-    def map_error(self, code: str | int, provider_message: str = "") -> ProviderError:
-        return lookup(ERRORS, code, provider_message, LABEL)
+    label = LABEL
+    default_base = DEFAULT_BASE
+    base_setting = "whatsapp_api_base"
 
     def send_text(self, outbound: Outbound) -> Accepted:
         return self._post(outbound, text_payload(outbound))

@@ -7,14 +7,12 @@ from typing import Any, Callable
 
 from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy import select
-
 from ...domain import status as st
 from ...domain.refusals import Refused
 from ...services import apikeys
-from ...services.send import SendRequest, message_view, send
+from ...services.messages import message_with_history
+from ...services.send import SendRequest, send
 from ...services.workspaces import list_templates
-from ...store.models import Message
 from .. import ctx
 from .schemas import SendBody, errors_as_reasons
 
@@ -88,14 +86,9 @@ def create_message():
 @bp.get("/messages/<public_id>")
 @require_key
 def get_message(public_id: str):
-    with ctx().store.session() as session:
-        message = session.scalar(select(Message).where(Message.public_id == public_id,
-                                                       Message.workspace_id == g.caller.workspace_id))
-        if message is None:
-            return _error(404, "not_found", "No message with that id in this workspace.")
-        view = message_view(message, message.sender)
-        view["history"] = [{"status": e.status, "at": e.occurred_at.isoformat(), "error_code": e.error_code,
-                            "error_message": e.error_message} for e in message.events]
+    view = message_with_history(ctx(), g.caller.workspace_id, public_id)
+    if view is None:
+        return _error(404, "not_found", "No message with that id in this workspace.")
     return jsonify(view)
 
 

@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from .domain.phone import display
 from .domain.purposes import ORIGINS, PURPOSES
 from .domain.refusals import Refused
-from .domain.rules import CHANNELS, CHANNEL_LABELS
+from .domain.rules import CHANNEL_LABELS, CHANNELS
 from .providers.registry import PROVIDER_NAMES
 from .services import workspaces as ws
 from .services.context import Context

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,10 @@ def reset_postgres(url: str) -> None:
 
 
 def preload(url: str, instance: str, count: int) -> None:
-    """Store ``count`` messages spread over 50k recipients, as months of traffic would leave them."""
+    """Store ``count`` messages to 50k recipients spread over 90 days, as months of traffic leave them.
+
+    The recipients include the numbers the timed run sends to, so its lookups walk real index
+    entries rather than empty ranges."""
     import logging
 
     from sqlalchemy import insert, select
@@ -65,16 +68,19 @@ def preload(url: str, instance: str, count: int) -> None:
     app = make_app(url, instance)
     store = app.extensions["herald"].store
     now = datetime.now(timezone.utc)
+    minutes = 90 * 24 * 60
     with store.session() as session:
         sender = session.scalar(select(Sender).where(Sender.channel == "sms"))
         sender_id, workspace_id = sender.id, sender.workspace_id
     batch = 20_000
     for start in range(0, count, batch):
         rows = [{"public_id": f"msg_pre{n:012d}", "workspace_id": workspace_id, "sender_id": sender_id,
-                 "channel": "sms", "recipient": f"+1201555{n % 50_000:05d}"[:12], "kind": "text", "params": {},
+                 "channel": "sms", "recipient": f"+1201{5550000 + n % 50_000:07d}", "kind": "text", "params": {},
                  "text": "Your parcel is out for delivery.", "origin": "api", "surface": "api",
                  "requested_by": "bench", "context": {}, "policy_reasons": [], "status": "delivered",
-                 "provider_message_id": f"sbx_pre{n}", "created_at": now, "updated_at": now}
+                 "provider_message_id": f"sbx_pre{n}", "purpose": "delivery_update",
+                 "created_at": now - timedelta(minutes=(n * 7919) % minutes + 24 * 60),
+                 "updated_at": now}
                 for n in range(start, min(start + batch, count))]
         with store.engine.begin() as connection:
             connection.execute(insert(Message), rows)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, timezone as pn_timezone
+from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import timezone as pn_timezone
 
 from .refusals import Reason, Refused
 

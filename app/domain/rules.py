@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from . import sms
-from .decision import (ALLOWED, CONFIRM, REFUSED, Decision, Draft, Limits, Policy, PolicyInput,
-                       RecipientState, no_policy)
+from .decision import (
+    ALLOWED,
+    CONFIRM,
+    REFUSED,
+    Decision,
+    Draft,
+    Limits,
+    Policy,
+    PolicyInput,
+    RecipientState,
+    no_policy,
+)
 from .purposes import default_for_category
 from .refusals import Reason, Refused
 from .templates import MARKETING_CATEGORIES, render

@@ -16,9 +16,23 @@ from urllib.parse import urlencode
 from ..domain import status as st
 from ..domain.templates import ParamValue
 from .base import Accepted, ErrorInfo, Outbound, ProviderError
-from .errors import (ACCOUNT, AUTH, BLOCKED, CONFIG, OPTED_OUT, PROVIDER_UNAVAILABLE, RATE_LIMITED,
-                     RECIPIENT_INVALID, TEMPLATE, UNDELIVERABLE, WINDOW_CLOSED, ErrorRow, TypedProviderError,
-                     lookup, not_configured)
+from .errors import (
+    ACCOUNT,
+    AUTH,
+    BLOCKED,
+    CONFIG,
+    OPTED_OUT,
+    PROVIDER_UNAVAILABLE,
+    RATE_LIMITED,
+    RECIPIENT_INVALID,
+    TEMPLATE,
+    UNDELIVERABLE,
+    WINDOW_CLOSED,
+    ErrorRow,
+    TypedProviderError,
+    lookup,
+    not_configured,
+)
 from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key
 from .http import HttpProvider, Reply, server_error_unknown
 

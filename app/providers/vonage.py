@@ -17,10 +17,34 @@ import jwt
 
 from ..domain import status as st
 from .base import Accepted, ErrorInfo, Outbound, ProviderError
-from .errors import (ACCOUNT, AUTH, BLOCKED, CONFIG, CONTENT, NOT_ON_CHANNEL, PROVIDER_UNAVAILABLE,
-                     RATE_LIMITED, RECIPIENT_INVALID, SESSION_LIMIT, TEMPLATE, UNDELIVERABLE, ErrorRow,
-                     TypedProviderError, lookup, not_configured)
-from .events import InboundEvent, StatusEvent, WebhookBatch, digits, e164, from_iso, id_key, number_key
+from .errors import (
+    ACCOUNT,
+    AUTH,
+    BLOCKED,
+    CONFIG,
+    CONTENT,
+    NOT_ON_CHANNEL,
+    PROVIDER_UNAVAILABLE,
+    RATE_LIMITED,
+    RECIPIENT_INVALID,
+    SESSION_LIMIT,
+    TEMPLATE,
+    UNDELIVERABLE,
+    ErrorRow,
+    TypedProviderError,
+    lookup,
+    not_configured,
+)
+from .events import (
+    InboundEvent,
+    StatusEvent,
+    WebhookBatch,
+    digits,
+    e164,
+    from_iso,
+    id_key,
+    number_key,
+)
 from .http import HttpClient, HttpProvider, Reply, server_error_unknown
 from .whatsapp_cloud import template_components
 

@@ -14,12 +14,34 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from ..domain import status as st
-from ..domain.templates import (MEDIA_FORMATS, Currency, DateTimeValue, ParamValue, TemplateSpec,
-                                clean_parameter, placeholders)
+from ..domain.templates import (
+    MEDIA_FORMATS,
+    Currency,
+    DateTimeValue,
+    ParamValue,
+    TemplateSpec,
+    clean_parameter,
+    placeholders,
+)
 from .base import UNKNOWN, Accepted, ErrorInfo, Outbound, ProviderError
-from .errors import (ACCOUNT, AUTH, CONFIG, CONTENT, MARKETING_LIMIT, OPTED_OUT, PROVIDER_UNAVAILABLE,
-                     RATE_LIMITED, RECIPIENT_INVALID, TEMPLATE, UNDELIVERABLE, WINDOW_CLOSED, ErrorRow,
-                     TypedProviderError, lookup, not_configured)
+from .errors import (
+    ACCOUNT,
+    AUTH,
+    CONFIG,
+    CONTENT,
+    MARKETING_LIMIT,
+    OPTED_OUT,
+    PROVIDER_UNAVAILABLE,
+    RATE_LIMITED,
+    RECIPIENT_INVALID,
+    TEMPLATE,
+    UNDELIVERABLE,
+    WINDOW_CLOSED,
+    ErrorRow,
+    TypedProviderError,
+    lookup,
+    not_configured,
+)
 from .events import InboundEvent, StatusEvent, WebhookBatch, e164, from_unix, number_key
 from .http import HttpProvider, Reply, server_error_unknown
 

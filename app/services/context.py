@@ -9,6 +9,7 @@ from typing import Any, Callable
 from ..providers.base import Provider
 from ..providers.registry import PROVIDERS
 from ..store import Store
+from .snapshots import WorkspaceSnapshots
 
 
 def utcnow() -> datetime:
@@ -25,6 +26,7 @@ class Context:
     providers: dict[str, Provider] = field(default_factory=dict)
     # host name ("intercom", "hubspot") -> function that writes one send back to that host
     writers: dict[str, Callable[["Context", Any], None]] = field(default_factory=dict)
+    workspaces: WorkspaceSnapshots = field(default_factory=WorkspaceSnapshots)
 
     def provider(self, name: str) -> Provider:
         if name not in self.providers:

@@ -18,7 +18,9 @@ does not mark them as a reply inside the open window, leaving out security event
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,31 +30,34 @@ from ..domain import status as st
 from ..domain.decision import Policy, PolicyInput, PolicyVerdict
 from ..domain.policy import REPLY, History, PolicySettings, judge
 from ..domain.purposes import PURPOSES, URGENT
-from ..store.models import Message, Sender, Template, Workspace
+from ..store.models import Message
 from .consent import current_consent
+from .snapshots import WorkspaceSnapshot
 
 DAY = timedelta(hours=24)
 
 
-def policy_for(session: Session, workspace: Workspace, sender: Sender, recipient: str, now: datetime) -> Policy:
-    """The policy that judges a send from ``sender`` to ``recipient`` at ``now``."""
-    settings = workspace_settings(session, workspace)
-    history = load_history(session, workspace.id, sender.channel, recipient, now, settings)
+def policy_for(session: Session, workspace: WorkspaceSnapshot, sender: Any, recipient: str,
+               now: datetime) -> Policy:
+    """The policy that judges a send from ``sender`` to ``recipient`` at ``now``.
+
+    Consent matters only to marketing, so it is read only when the first judgement finds the send
+    is marketing; the judgement is then made again with it.
+    """
+    settings = PolicySettings.from_mapping(workspace.settings or {}, workspace.template_languages)
+    history = load_history(session, workspace.id, sender.channel, recipient, now, settings, with_consent=False)
 
     def policy(inputs: PolicyInput) -> PolicyVerdict:
-        return judge(inputs, history, settings)
+        verdict = judge(inputs, history, settings)
+        if verdict.marketing:
+            consent = current_consent(session, workspace.id, recipient, sender.channel)
+            verdict = judge(inputs, replace(history, consent=consent), settings)
+        return verdict
     return policy
 
 
-def workspace_settings(session: Session, workspace: Workspace) -> PolicySettings:
-    """The workspace's policy settings, its template languages included; a bad setting is refused."""
-    languages = session.scalars(select(Template.language).where(Template.workspace_id == workspace.id)
-                                .distinct())
-    return PolicySettings.from_mapping(workspace.settings or {}, sorted(languages))
-
-
 def load_history(session: Session, workspace_id: int, channel: str, recipient: str, now: datetime,
-                 settings: PolicySettings) -> History:
+                 settings: PolicySettings, with_consent: bool = True) -> History:
     """What the store knows of this person that the policy needs."""
     wait = timedelta(hours=settings.marketing_after_service_hours)
     since = now - max(DAY, wait)
@@ -77,5 +82,5 @@ def load_history(session: Session, workspace_id: int, channel: str, recipient: s
             select(Message.id).where(Message.workspace_id == workspace_id, Message.recipient == recipient,
                                      Message.channel == "viber", Message.status != st.FAILED).limit(1)) is None
     return History(last_service_at=last_service_at, proactive_sent=tuple(sorted(proactive)),
-                   consent=current_consent(session, workspace_id, recipient, channel),
+                   consent=current_consent(session, workspace_id, recipient, channel) if with_consent else None,
                    first_on_viber=first_on_viber, time_zones=phone.time_zones(recipient))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import optout
 from ..domain.decision import RecipientState as StateView
 from ..store.models import InboundMessage, RecipientState, Sender
-from ..store.upsert import insert_for
+from ..store.upsert import insert_for_dialect
 
 
 def load(session: Session, sender_id: int, recipient: str) -> StateView:
@@ -42,15 +43,23 @@ def ensure(session: Session, sender_id: int, recipient: str, now: datetime) -> R
     return row
 
 
+@lru_cache(maxsize=4)
+def _count_outbound(dialect: str):
+    """INSERT … ON CONFLICT that counts one more business message; built once per dialect."""
+    table = RecipientState.__table__
+    statement = insert_for_dialect(dialect, table).values(
+        sender_id=bindparam("sender_id"), recipient=bindparam("recipient"), outbound_since_inbound=1,
+        last_outbound_at=bindparam("now"), opted_out=False, updated_at=bindparam("now"))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.sender_id, table.c.recipient],
+        set_={"outbound_since_inbound": table.c.outbound_since_inbound + 1, "last_outbound_at": bindparam("now"),
+              "updated_at": bindparam("now")})
+
+
 def note_outbound(session: Session, sender_id: int, recipient: str, now: datetime) -> None:
     """A business message went out: Viber's in-a-row count grows; the window does not move."""
-    statement = insert_for(session, RecipientState).values(
-        sender_id=sender_id, recipient=recipient, outbound_since_inbound=1, last_outbound_at=now, opted_out=False,
-        updated_at=now)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[RecipientState.sender_id, RecipientState.recipient],
-        set_={"outbound_since_inbound": RecipientState.outbound_since_inbound + 1, "last_outbound_at": now,
-              "updated_at": now}))
+    session.connection().execute(_count_outbound(session.get_bind().dialect.name),
+                                 {"sender_id": sender_id, "recipient": recipient, "now": now})
 
 
 def note_opt_out(session: Session, sender_id: int, recipient: str, now: datetime, reason: str) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from ..domain.policy import REPLY
 from ..domain.refusals import Reason, Refused
 from ..store.models import Message
-from .context import Context
 from .consent import workspace_ref
+from .context import Context
 
 NO_PURPOSE, NO_VERDICT = "none", "none"
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import select
-from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,14 +25,28 @@ from ..domain import status as st
 from ..domain.decision import ALLOWED, Decision, Draft, Limits
 from ..domain.purposes import ORIGINS, PURPOSES
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS, decide
-from ..domain.templates import Currency, DateTimeValue, ParamValue, bind_positional, choose
+from ..domain.rules import CHANNEL_LABELS, CHANNELS, decide
+from ..domain.templates import (
+    Currency,
+    DateTimeValue,
+    ParamValue,
+    bind_positional,
+    choose,
+)
 from ..providers.base import UNKNOWN, Outbound, ProviderError
-from ..store.models import IdempotencyKey, Message, MessageEvent, Sender, Workspace, Writeback
+from ..store.models import (
+    IdempotencyKey,
+    Message,
+    MessageEvent,
+    Sender,
+    Workspace,
+    Writeback,
+)
 from . import policy as policy_service
 from . import recipients
 from .context import Context
-from .workspaces import sender_credentials, templates_for, to_spec, workspace_named
+from .snapshots import WorkspaceSnapshot
+from .workspaces import sender_credentials, templates_for, to_spec
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +109,7 @@ def message_view(message: Message, sender: Sender | None = None) -> dict[str, An
     }
 
 
-def _workspace(session: Session, ref: str | int) -> Workspace:
-    if isinstance(ref, int):
-        workspace = session.get(Workspace, ref)
-        if workspace is None:
-            raise Refused(Reason("workspace_unknown", "That workspace does not exist.", "workspace"))
-        return workspace
-    workspace = session.scalar(select(Workspace).options(joinedload(Workspace.senders))
-                               .where(Workspace.name == ref))
-    if workspace is None:
-        return workspace_named(session, ref)  # raises the refusal in words
-    return workspace
-
-
-def pick_sender(workspace: Workspace, channel: str, wanted: str | None) -> Sender:
+def pick_sender(workspace: Workspace | WorkspaceSnapshot, channel: str, wanted: str | None) -> Any:
     """The sender for ``channel``: the one asked for, or the workspace's first on that channel."""
     if channel not in CHANNELS:
         raise Refused(Reason("channel_unknown", f"“{channel}” is not a channel Herald sends on; "
@@ -153,7 +152,7 @@ def _params(raw: Mapping[str, Any] | Sequence[str]) -> dict[str, ParamValue] | l
     return [str(v) for v in raw]
 
 
-def _request_hash(request: SendRequest, recipient: str, sender: Sender) -> str:
+def _request_hash(request: SendRequest, recipient: str, sender: Any) -> str:
     content = {"channel": request.channel, "to": recipient, "sender": sender.id, "text": request.text or "",
                "template": request.template or "", "language": request.language or "",
                "params": request.params if isinstance(request.params, Mapping) else list(request.params),
@@ -199,7 +198,7 @@ def evaluate(ctx: Context, request: SendRequest, now: datetime | None = None) ->
 def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetime) -> _Prepared:
     """Resolve workspace, sender, number and template, load the recipient, and ask the domain."""
     _validate(request)
-    workspace = _workspace(session, request.workspace)
+    workspace = ctx.workspaces.get(session, request.workspace)
     sender = pick_sender(workspace, request.channel, request.sender)
     region = phone.region_of(sender.from_number) if sender.from_number.startswith("+") else None
     recipient = phone.normalise(request.to, default_region=region)
@@ -242,7 +241,7 @@ def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _status_callback(ctx: Context, sender: Sender) -> str:
+def _status_callback(ctx: Context, sender: Any) -> str:
     base = getattr(ctx.config, "public_base_url", "").rstrip("/")
     return f"{base}/webhooks/{sender.provider}" if sender.provider in ("twilio", "vonage") else ""
 

@@ -96,6 +96,7 @@ def sync_templates(ctx: Context, workspace_name: str,
                                                      f"{error.sentence()}", "workspace")) from None
     report = SyncReport(workspace_name, accounts=[waba for waba, _ in accounts], fetched=len(templates))
     _store(ctx, workspace_id, templates, report)
+    ctx.workspaces.invalidate()  # new languages may have arrived
     return report
 
 

@@ -18,7 +18,14 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import select
 
 from ..providers import twilio, vonage, whatsapp_cloud
-from ..providers.events import InboundEvent, StatusEvent, WebhookBatch, digits, id_key, number_key
+from ..providers.events import (
+    InboundEvent,
+    StatusEvent,
+    WebhookBatch,
+    digits,
+    id_key,
+    number_key,
+)
 from ..store.models import Message, Sender
 from .context import Context
 from .recipients import record_inbound

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,8 +13,15 @@ from sqlalchemy.orm import Session
 
 from ..domain import phone
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS
-from ..domain.templates import CATEGORIES, STATUS_WORDS, APPROVED, Button, TemplateSpec, placeholders
+from ..domain.rules import CHANNEL_LABELS, CHANNELS
+from ..domain.templates import (
+    APPROVED,
+    CATEGORIES,
+    STATUS_WORDS,
+    Button,
+    TemplateSpec,
+    placeholders,
+)
 from ..providers.registry import PROVIDER_CHANNELS, PROVIDER_NAMES
 from ..store.models import Sender, Template, Workspace
 from .context import Context
@@ -64,7 +71,9 @@ def update_settings(ctx: Context, workspace_name: str, changes: Mapping[str, obj
     with ctx.store.session() as session:
         workspace = workspace_named(session, workspace_name)
         workspace.settings = {**(workspace.settings or {}), **changes}
-        return dict(workspace.settings)
+        result = dict(workspace.settings)
+    ctx.workspaces.invalidate()
+    return result
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,9 @@ def add_sender(ctx: Context, workspace_name: str, channel: str, provider: str, f
         except IntegrityError:
             raise Refused(Reason("sender_exists", f"{workspace_name} already sends {CHANNEL_LABELS[channel]} "
                                                   f"from {sender_id}.", "from")) from None
-        return SenderView(sender.id, workspace.name, channel, provider, sender_id, plain, tuple(sorted(secret)))
+        view = SenderView(sender.id, workspace.name, channel, provider, sender_id, plain, tuple(sorted(secret)))
+    ctx.workspaces.invalidate()
+    return view
 
 
 def list_senders(ctx: Context, workspace_name: str) -> list[SenderView]:
@@ -126,7 +137,7 @@ def list_senders(ctx: Context, workspace_name: str) -> list[SenderView]:
         return views
 
 
-def sender_credentials(ctx: Context, sender: Sender) -> dict[str, str]:
+def sender_credentials(ctx: Context, sender: Any) -> dict[str, str]:
     return json.loads(ctx.store.unseal(sender.credentials_sealed)) if sender.credentials_sealed else {}
 
 
@@ -180,7 +191,8 @@ def add_template(ctx: Context, workspace_name: str, channel: str, name: str, lan
         except IntegrityError:
             raise Refused(Reason("template_exists", f"Template “{name}” ({language}) already exists for "
                                                     f"{CHANNEL_LABELS[channel]}.", "name")) from None
-        return row
+    ctx.workspaces.invalidate()
+    return row
 
 
 def list_templates(ctx: Context, workspace_name: str, channel: str | None = None,

@@ -20,8 +20,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     from .webhooks import bp as webhooks
     app.register_blueprint(webhooks)
-    from .hubspot import register as register_hubspot  # the playground too, when config.demo
+    from .hubspot import (
+        register as register_hubspot,  # the playground too, when config.demo
+    )
     register_hubspot(app)
-    from .intercom import bp as intercom, playground as intercom_playground  # the playground only in the demo
+    from .intercom import bp as intercom  # the playground only in the demo
+    from .intercom import playground as intercom_playground
     app.register_blueprint(intercom)
     if app.config["HERALD"].demo: app.register_blueprint(intercom_playground)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
+
 from ...domain import status as st
 from ...domain.refusals import Refused
 from ...services import apikeys

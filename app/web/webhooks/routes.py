@@ -10,7 +10,13 @@ from urllib.parse import parse_qsl
 
 from flask import Response, jsonify, request
 
-from ...security.signatures import MetaVerifier, SignatureError, TwilioVerifier, VonageVerifier, twilio_url
+from ...security.signatures import (
+    MetaVerifier,
+    SignatureError,
+    TwilioVerifier,
+    VonageVerifier,
+    twilio_url,
+)
 from ...services import webhooks
 from ...services.webhooks import Candidate
 from .. import ctx

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22 10:31:33.106160
 """
-from alembic import op
 import sqlalchemy as sa
-import app.store.types
+from alembic import op
 
+import app.store.types
 
 revision = '0001'
 down_revision = None

@@ -74,6 +74,14 @@ def form_fields(html: str) -> dict[str, str]:
     return fields
 
 
+def consent_form_fields(html: str) -> dict[str, str]:
+    """The hidden fields of the page's consent form: the token, the CSRF value, and where the agent was."""
+    match = re.search(r'<form class="consent-form".*?</form>', html, re.S)
+    assert match, "no consent form on the page"
+    return {name: value for name, value in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(0))}
+
+
 def contact_answer(contact_id: str, firstname: str = "Grace", lastname: str = "Hopper",
                    mobilephone: str | None = "+1 201-555-0177", phone: str | None = None,
                    email: str = "grace@example.com") -> dict[str, Any]:

@@ -153,3 +153,43 @@ def test_expired_link_is_refused(live_server, page, clock) -> None:
     page.goto(url)
     expect(page.locator("h1")).to_have_text("This window has expired")
     expect(page.locator("#notice-message")).to_contain_text("choose Send message on the contact card again")
+
+
+def test_recording_consent_on_the_page_lets_the_marketing_message_go(live_server, page, clock) -> None:
+    """Refused for missing consent, the agent follows the pointer, records the customer's consent and
+    sends: the draft survives the round trip and the link is spent only by the send."""
+    page.goto(compose_url(live_server, clock, "104") + "&template=winter_sale:en_US")
+    expect(page.locator("#consent-lines li")).to_have_count(3)
+    expect(page.locator('#consent-lines li[data-channel="whatsapp"] .consent-status')).to_have_text("Not recorded")
+    page.fill("#param-1", "Dmitri")
+    expect(page.locator("#preview-state")).to_have_text("Cannot be sent")
+    expect(page.locator("#reasons-list")).to_contain_text(
+        "Marketing needs the customer's consent to marketing on WhatsApp; none is recorded.")
+    expect(page.locator("#consent-pointer")).to_be_visible()
+    expect(page.locator("#consent")).to_have_class(re.compile(r"\bis-needed\b"))
+
+    page.click("#send")  # the server refuses it too, and points to the same place
+    expect(page.locator("#reasons-list")).to_contain_text("none is recorded")
+    page.click("#consent-pointer a")
+    expect(page).to_have_url(re.compile(r"#consent$"))
+    expect(page.locator("#consent-channel")).to_have_value("whatsapp")
+    page.fill("#consent-note", "Said yes on the phone <today>")
+    page.click("#consent-grant")
+
+    expect(page.locator("#consent-notice")).to_have_text(
+        "Saved. WhatsApp: Consented to marketing on Nov 22, 2026 at 3:00 PM UTC, recorded by "
+        "agent@acme.example via hubspot.")
+    whatsapp = page.locator('#consent-lines li[data-channel="whatsapp"]')
+    expect(whatsapp.locator(".consent-status")).to_have_text("Consented")
+    expect(whatsapp.locator(".consent-detail")).to_contain_text(
+        "Recorded by agent@acme.example on Nov 22, 2026 at 3:00 PM UTC via hubspot.")
+    expect(whatsapp.locator(".consent-note")).to_have_text("Said yes on the phone <today>")
+    expect(page.locator("#template")).to_have_value("winter_sale:en_US")
+    expect(page.locator("#param-1")).to_have_value("Dmitri")  # kept in the tab, not in the URL
+    assert "Dmitri" not in page.url
+    expect(page.locator("#preview-state")).to_have_text("Ready to send")
+    expect(page.locator("#consent-pointer")).to_be_hidden()
+
+    page.click("#send")
+    expect(page.locator("h1")).to_have_text("Message sent")
+    expect(page.locator(".bubble")).to_contain_text("our winter sale is on")

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.domain.decision import ALLOWED, CONFIRM, REFUSED, Decision, PolicyVerdict
+from app.domain.policy import MarketingConsent
 from app.domain.refusals import Reason
 from app.domain.sms import encode
 from app.services import hubspot as hs
 from app.web.hubspot.classic import classic_card, object_id
 from app.web.hubspot.compose import csrf_value, same_site
-from app.web.hubspot.compose_view import (ComposeForm, choose_channel, choose_template, decision_view, field_id,
-                                          partial_text, sms_line, window_line)
+from app.web.hubspot.compose_view import (ComposeForm, ConsentEntry, choose_channel, choose_template, consent_problems,
+                                          consent_recorder, consent_view, decision_view, field_id, partial_text,
+                                          place_query, sms_line, window_line)
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 TEMPLATE = {"key": "order_shipped:en_US", "name": "order_shipped", "language": "en_US", "header": "Order {{1}}",
@@ -112,6 +114,65 @@ class TestDecisionView:
         empty = Decision(REFUSED, "sms", "+1", reasons=(Reason("content_missing", "Write a message.", "text"),))
         assert decision_view(empty, pristine=True)["outcome"] == ""
         assert decision_view(empty)["outcome"] == "refused"
+
+
+class TestConsentView:
+    CHANNELS = [{"channel": "whatsapp", "label": "WhatsApp"}, {"channel": "sms", "label": "SMS"}]
+    GRANT = MarketingConsent(True, "agent@acme.example", NOW, "hubspot", "on the phone", "whatsapp", "+12015550126")
+
+    def test_lines_say_who_recorded_what_when(self) -> None:
+        view = consent_view(self.CHANNELS, {"whatsapp": self.GRANT, "sms": None}, "sms", "agent@acme.example",
+                            recorded="whatsapp")
+        whatsapp, sms = view["lines"]
+        assert (whatsapp["status"], whatsapp["status_label"], whatsapp["note"]) == ("granted", "Consented",
+                                                                                  "on the phone")
+        assert whatsapp["detail"] == "Recorded by agent@acme.example on Nov 22, 2026 at 3:00 PM UTC via hubspot."
+        assert (sms["status"], sms["status_label"]) == ("none", "Not recorded")
+        assert view["notice"] == ("Saved. WhatsApp: Consented to marketing on Nov 22, 2026 at 3:00 PM UTC, "
+                                  "recorded by agent@acme.example via hubspot.")
+        assert (view["channel"], view["can_record"], view["unavailable"]) == ("sms", True, "")
+
+    def test_nothing_to_announce_or_record(self) -> None:
+        assert consent_view(self.CHANNELS, {}, "sms", "x", recorded="sms")["notice"] == ""
+        assert consent_view(self.CHANNELS, {}, "sms", "x", recorded="fax")["notice"] == ""
+        nobody = consent_view(self.CHANNELS, {}, "sms", "")
+        assert not nobody["can_record"] and "does not name the HubSpot user" in nobody["unavailable"]
+        unknown = consent_view(self.CHANNELS, None, "sms", "x")
+        assert not unknown["can_record"] and {line["status"] for line in unknown["lines"]} == {"unknown"}
+
+    def test_a_refused_entry_is_kept(self) -> None:
+        entry = ConsentEntry("sms", "grant", "typed note")
+        view = consent_view(self.CHANNELS, {}, "whatsapp", "x", entry=entry, errors=["bad"])
+        assert (view["channel"], view["note"], view["errors"]) == ("sms", "typed note", ["bad"])
+
+    def test_problems_in_words(self) -> None:
+        offered = {"whatsapp": "WhatsApp", "sms": "SMS", "viber": "Viber"}
+        assert consent_problems(ConsentEntry("sms", "withdraw"), offered) == []
+        assert consent_problems(ConsentEntry("fax", "grant"), offered) == [
+            "“fax” is not a channel this contact can be reached on: choose WhatsApp, SMS or Viber."]
+        assert consent_problems(ConsentEntry("", ""), {"sms": "SMS"}) == [
+            "No channel was chosen: choose SMS.",
+            "Say whether the customer gave their consent to marketing or withdrew it."]
+        assert ConsentEntry.from_mapping({"consent_channel": " sms ", "decision": "withdraw"}).granted is False
+
+    def test_recorder_and_place(self) -> None:
+        assert consent_recorder("agent@acme.example", "77") == "agent@acme.example"
+        assert consent_recorder("", "77") == "hubspot-user:77"
+        assert consent_recorder("", "") == ""
+        assert place_query({"channel": "sms", "template": "", "text": "secret", "p.1": "x", "csrf": "y"}) == \
+            {"channel": "sms", "template": ""}
+
+
+def test_consent_refusals_point_to_the_section() -> None:
+    for code in ("marketing_consent_missing", "marketing_consent_withdrawn"):
+        reason = Reason(code, "Marketing needs consent.", "to")
+        decision = Decision(REFUSED, "whatsapp", "+12015550126", reasons=(reason,), text="Sale!",
+                            policy=PolicyVerdict("refuse", (reason,), "promotion", True))
+        assert decision_view(decision)["consent_needed"] is True
+    other = Reason("quiet_hours", "It's late.", "")
+    decision = Decision(REFUSED, "whatsapp", "+12015550126", reasons=(other,), text="Sale!",
+                        policy=PolicyVerdict("refuse", (other,), "promotion", True))
+    assert decision_view(decision)["consent_needed"] is False
 
 
 def test_field_ids() -> None:

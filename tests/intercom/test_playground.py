@@ -154,3 +154,26 @@ def test_a_contact_without_a_number_and_the_customer_opening_the_window(live_ser
     page.click("text=Tom Baker")
     canvas_state(page, "home")
     assert "WhatsApp: free text until Nov 23, 2026 at 3:00 PM UTC" in page.locator("#canvas").inner_text()
+
+
+def test_recording_marketing_consent_in_the_browser(live_server, page, seen):
+    page.goto(f"{live_server.url}/playground/intercom")
+    page.click("text=Ana García")
+    canvas_state(page, "home")
+    assert page.locator("#canvas").bounding_box()["height"] <= 400
+    page.click("#canvas button.link:has-text('Marketing consent')")
+    canvas_state(page, "consent")
+    assert "WhatsApp: no marketing consent recorded" in page.locator("#canvas").inner_text()
+    page.click("#canvas .pill:has-text('WhatsApp')")
+    page.fill('input[name="consent_note"]', "asked on the phone")
+    page.click("#canvas button.primary:has-text('Record consent')")
+    canvas_state(page, "consent_recorded")
+    sidebar = page.locator("#canvas").inner_text()
+    assert "Marketing consent recorded" in sidebar
+    assert "recorded by dana@herald.demo (Intercom admin 814860) via intercom" in sidebar
+    page.screenshot(path="/tmp/intercom-playground-consent.png")
+    page.click("#canvas button.link:has-text('Marketing consent')")
+    canvas_state(page, "consent")
+    assert "WhatsApp: consented to marketing on Nov 22, 2026 at 3:00 PM UTC" in page.locator("#canvas").inner_text()
+    page.click("#canvas button.link:has-text('Back')")
+    canvas_state(page, "home")

@@ -1,4 +1,5 @@
-/* Herald's compose page: a live preview from the server's dry run, and telling HubSpot to close.
+/* Herald's compose page: a live preview from the server's dry run, telling HubSpot to close, and keeping
+ * the draft while the agent records consent.
  * The page works without this file: the forms submit, the server renders the preview and the send. */
 (function () {
   "use strict";
@@ -38,6 +39,38 @@
   }
 
   var form = document.getElementById("compose");
+
+  /* Recording consent reloads the page (post, then redirect). The server brings back the channel,
+   * message and purpose; what the agent typed stays in this tab, never in a URL, and comes back here. */
+  function draftKey() {
+    var csrf = form && form.elements.namedItem("csrf");
+    return csrf ? "herald-draft:" + csrf.value : null;
+  }
+
+  function typed(element) {
+    return element.name === "text" || element.name.indexOf("p.") === 0;
+  }
+
+  var consentForm = document.getElementById("consent-form");
+  if (consentForm && form) {
+    consentForm.addEventListener("submit", function () {
+      ["purpose", "sender"].forEach(function (name) {
+        var from = form.elements.namedItem(name);
+        var to = consentForm.elements.namedItem(name);
+        if (from && to) to.value = from.value;
+      });
+      var draft = { channel: form.elements.namedItem("channel").value,
+                    template: form.elements.namedItem("template").value, fields: {} };
+      Array.prototype.forEach.call(form.elements, function (element) {
+        if (typed(element)) draft.fields[element.name] = element.value;
+      });
+      try { window.sessionStorage.setItem(draftKey(), JSON.stringify(draft)); } catch (ignored) { /* no storage */ }
+      window.setTimeout(function () {
+        Array.prototype.forEach.call(consentForm.querySelectorAll("button"), function (b) { b.disabled = true; });
+      }, 0);
+    });
+  }
+
   if (!form || !window.fetch) return;
   var previewUrl = form.getAttribute("data-preview-url");
   var sequence = 0;
@@ -75,6 +108,10 @@
       ? "Herald's proactive-message policy does not allow this message:"
       : "This message cannot be sent yet:";
     fillList(byId("reasons-list"), refused ? view.reasons.map(function (r) { return r.message; }) : []);
+    var needsConsent = refused && !!view.consent_needed;
+    byId("consent-pointer").hidden = !needsConsent;
+    var consent = byId("consent");
+    if (consent) consent.classList.toggle("is-needed", needsConsent);
 
     var notes = byId("notes");
     fillList(notes, view.notes || []);
@@ -137,4 +174,20 @@
     var send = byId("send");
     window.setTimeout(function () { send.disabled = true; send.textContent = "Sending…"; }, 0);
   });
+
+  function restoreDraft() {
+    var saved = null;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(draftKey()) || "null");
+      window.sessionStorage.removeItem(draftKey());
+    } catch (ignored) { return; }
+    if (!saved || !saved.fields || saved.channel !== form.elements.namedItem("channel").value ||
+        saved.template !== form.elements.namedItem("template").value) return;
+    Object.keys(saved.fields).forEach(function (name) {
+      var element = form.elements.namedItem(name);
+      if (element && typed(element) && typeof saved.fields[name] === "string") element.value = saved.fields[name];
+    });
+    preview();
+  }
+  restoreDraft();
 })();

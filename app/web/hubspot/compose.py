@@ -1,10 +1,15 @@
-"""GET/POST /hubspot/compose and POST /hubspot/compose/preview: the page HubSpot's modal shows.
+"""GET/POST /hubspot/compose, POST /hubspot/compose/preview and POST /hubspot/compose/consent: the page
+HubSpot's modal shows.
 
 HubSpot opens this page unsigned (reference/hubspot.md §1.5, §3.3), so it is authorised by the
 compose token alone: signed, minutes long, bound to portal, contact and user, spent by the send.
 The token travels in the URL and in the form — never in a cookie, which a third-party iframe may
 not keep — so a cross-site page cannot make an agent's browser send. Each POST must also carry the
 page's CSRF value (an HMAC of the token's id) and, when the browser names one, a same-site Origin.
+
+Recording the customer's marketing consent passes the same checks but does not spend the token: the
+agent records what the customer said, then goes on to send. It is recorded in the name of the HubSpot
+user the token names, and answered with a redirect back to the page (so a reload records nothing twice).
 """
 
 from __future__ import annotations
@@ -16,18 +21,34 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import jsonify, render_template, request
+from flask import jsonify, redirect, render_template, request, url_for
 
 from ...domain.decision import ALLOWED
 from ...domain.phone import display
 from ...domain.refusals import Refused
+from ...services import consent as consents
 from ...services import hubspot as hs
 from ...services import panel
 from ...services.send import SendRequest, send
 from .. import ctx
 from . import bp
-from .compose_view import (PARAM_PREFIX, ComposeForm, chosen_purpose, choose_channel, choose_template,
-                           decision_view, field_id, template_values, window_line)
+from .compose_view import (
+    CONSENT_SOURCE,
+    PARAM_PREFIX,
+    ComposeForm,
+    ConsentEntry,
+    choose_channel,
+    choose_template,
+    chosen_purpose,
+    consent_problems,
+    consent_recorder,
+    consent_view,
+    decision_view,
+    field_id,
+    place_query,
+    template_values,
+    window_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +159,25 @@ def _evaluate(c, target, grant, form, selection, pristine: bool = False) -> dict
     return decision_view(decision, selection["template"], selection["values"], pristine=pristine)
 
 
+def _consent(c, grant, target, selection: dict[str, Any], recorded: str = "", entry: ConsentEntry | None = None,
+             errors: list[str] | None = None) -> dict[str, Any]:
+    """The consent section for this contact, read through the consent service."""
+    try:
+        records = consents.consent_state(c, target.portal.workspace_id, target.contact.phone or "").channels
+    except Refused:
+        records = None
+    return consent_view(selection["channels"], records, selection["channel"],
+                        consent_recorder(grant.user_email, grant.user_id), recorded=recorded, entry=entry,
+                        errors=errors or ())
+
+
 def _render(c, token: str, grant, target, form: ComposeForm, selection: dict[str, Any],
-            decision: dict[str, Any] | None, status: int = 200):
+            decision: dict[str, Any] | None, status: int = 200, consent: dict[str, Any] | None = None):
     contact = target.contact
     channel = selection["channel"]
     options = selection["options"]
+    if consent is None:
+        consent = _consent(c, grant, target, selection)
     return render_template(
         "hubspot/compose.html", token=token, csrf=csrf_value(c.config.secret_key, grant.jti),
         contact=contact, phone_display=display(contact.phone) if contact.phone else "",
@@ -150,7 +185,7 @@ def _render(c, token: str, grant, target, form: ComposeForm, selection: dict[str
         values=selection["values"], purpose=selection["purpose"], form=form, decision=decision,
         window_line=window_line(channel, options) if options else "", param_prefix=PARAM_PREFIX,
         field_id=field_id, invalid=(decision or {}).get("fields", {}), demo=target.portal.demo, display=display,
-        expires_at=grant.expires_at,
+        expires_at=grant.expires_at, consent=consent,
     ), status
 
 
@@ -171,7 +206,8 @@ def compose_page():
     form = ComposeForm.from_mapping(request.args, submitted=False)
     selection = _selection(c, target, form)
     decision = _evaluate(c, target, grant, form, selection, pristine=True) if selection["channel"] else None
-    return _render(c, token, grant, target, form, selection, decision)
+    consent = _consent(c, grant, target, selection, recorded=request.args.get("recorded", ""))
+    return _render(c, token, grant, target, form, selection, decision, consent=consent)
 
 
 @bp.post("/compose")
@@ -212,6 +248,47 @@ def compose_submit():
     return render_template("hubspot/sent.html", message=message, contact=target.contact,
                            phone_display=display(message["to"]), delivered=result.sent,
                            recorded=target.writeback is not None)
+
+
+@bp.post("/compose/consent")
+def compose_consent():
+    """Record the customer's marketing consent on a channel, or its withdrawal; the token stays unspent."""
+    grant, problem = _checked_post()
+    if problem:
+        code, message, status = problem
+        return _notice(LINK_TITLES.get(code, "This form cannot be used"), message, status, done=code == "used")
+    target, error = _target(grant)
+    if error:
+        return _notice("Herald cannot open this contact", error.message, error.status)
+    contact = target.contact
+    if not contact.phone:
+        return _notice("No phone number", f"{contact.name} has no phone number in HubSpot, so Herald has no one "
+                                          "to record consent for. Nothing was recorded.", 409)
+    recorder = consent_recorder(grant.user_email, grant.user_id)
+    if not recorder:
+        return _notice("Consent not recorded", "This window does not say which HubSpot user opened it, and a "
+                                               "consent record must name who recorded it. Nothing was recorded: "
+                                               "close this window and open it again from the contact card.", 403)
+    c = ctx()
+    token = request.form.get("token", "")
+    place = ComposeForm.from_mapping(place_query(request.form), submitted=False)
+    entry = ConsentEntry.from_mapping(request.form)
+    selection = _selection(c, target, place)
+    errors = consent_problems(entry, {line["channel"]: line["label"] for line in selection["channels"]})
+    if not errors:
+        try:
+            consents.record_consent(c, target.portal.workspace_id, contact.phone, entry.channel,
+                                    bool(entry.granted), CONSENT_SOURCE, recorder, entry.note)
+        except Refused as refused:
+            errors = [reason.message for reason in refused.reasons]
+        else:
+            log.info("HubSpot portal %s: marketing consent on %s %s for contact %s by %s", grant.portal_id,
+                     entry.channel, "granted" if entry.granted else "withdrawn", grant.contact_id, recorder)
+            return redirect(url_for("hubspot.compose_page", token=token, **place_query(request.form),
+                                    recorded=entry.channel, _anchor="consent"), code=303)
+    decision = _evaluate(c, target, grant, place, selection, pristine=True) if selection["channel"] else None
+    consent = _consent(c, grant, target, selection, entry=entry, errors=errors)
+    return _render(c, token, grant, target, place, selection, decision, 422, consent=consent)
 
 
 @bp.post("/compose/preview")

@@ -4,6 +4,7 @@ Nothing here reads the store, the clock or the request; the routes hand in a dec
 compose options from the panel service, and get back plain dicts the template and the preview
 endpoint render. The page is built from the Decision alone, so it shows whatever the rules and
 the proactive policy say — refusals, confirmations and their questions — without knowing them.
+The marketing-consent section is built the same way, from the records the consent service returns.
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from ...domain.decision import ALLOWED, CONFIRM, Decision
+from ...domain.policy import MarketingConsent
 from ...domain.refusals import Reason
 from ...domain.templates import PLACEHOLDER
 from ...domain.window import format_moment
 
 PARAM_PREFIX = "p."
 USABLE_STATES = ("free_text", "template_only")
+# The policy's reasons a recorded consent answers: a refusal for them points to the consent section.
+CONSENT_REASONS = frozenset({"marketing_consent_missing", "marketing_consent_withdrawn"})
+CONSENT_DECISIONS = {"grant": True, "withdraw": False}
+CONSENT_SOURCE = "hubspot"
+# What of the page survives recording consent: the compose form's choices, never its typed content,
+# which would put customers' words in URLs and logs (the page's script keeps that in the tab instead).
+PLACE_FIELDS = ("channel", "template", "purpose", "sender")
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,7 @@ def decision_view(decision: Decision | None, template: Mapping[str, Any] | None 
         "needs_confirmation": outcome == CONFIRM,
         "questions": questions if outcome == CONFIRM else [],
         "purpose": decision.purpose if decision is not None else None,
+        "consent_needed": outcome == "refused" and any(r["code"] in CONSENT_REASONS for r in reasons),
     }
 
 
@@ -182,3 +192,97 @@ def field_id(field: str) -> str:
         return "param-" + field[len("param:"):].replace(".", "-")
     return {"text": "text", "template": "template", "purpose": "purpose", "sender": "sender",
             "language": "template", "params": "template", "channel": "channel"}.get(field, "")
+
+
+# --------------------------------------------------------------------------- marketing consent
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    """The consent form as submitted: the channel, given or withdrawn, and the agent's note."""
+
+    channel: str = ""
+    decision: str = ""
+    note: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, str]) -> "ConsentEntry":
+        return cls(channel=str(data.get("consent_channel", "") or "").strip(),
+                   decision=str(data.get("decision", "") or "").strip(), note=str(data.get("note", "") or ""))
+
+    @property
+    def granted(self) -> bool | None:
+        """True for a grant, False for a withdrawal, None when the form said neither."""
+        return CONSENT_DECISIONS.get(self.decision)
+
+
+def consent_recorder(user_email: str, user_id: str) -> str:
+    """Who records consent from the page: the HubSpot user the link names (email, else id), so a
+    record always names a person; empty when the link names nobody, and then nothing is recorded."""
+    if user_email:
+        return user_email
+    return f"hubspot-user:{user_id}" if user_id else ""
+
+
+def consent_problems(entry: ConsentEntry, offered: Mapping[str, str]) -> list[str]:
+    """What stops Herald recording this entry, in words; ``offered`` maps the page's channels to labels."""
+    problems = []
+    if entry.channel not in offered:
+        named = f"“{entry.channel[:40]}” is not a channel this contact can be reached on" if entry.channel \
+            else "No channel was chosen"
+        problems.append(f"{named}: choose {_either(list(offered.values()))}.")
+    if entry.granted is None:
+        problems.append("Say whether the customer gave their consent to marketing or withdrew it.")
+    return problems
+
+
+def _either(labels: Sequence[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels) or "a channel"
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def place_query(data: Mapping[str, str]) -> dict[str, str]:
+    """Where the agent was on the page, as the compose page's query, to bring them back there."""
+    return {key: str(data[key])[:200] for key in PLACE_FIELDS if key in data}
+
+
+def consent_view(channels: Sequence[Mapping[str, Any]], records: Mapping[str, MarketingConsent | None] | None,
+                 selected: str | None, recorder: str, recorded: str = "", entry: ConsentEntry | None = None,
+                 errors: Sequence[str] = ()) -> dict[str, Any]:
+    """The consent section: per channel of the page, where the customer stands on marketing and who
+    recorded it when; the notice after a recording; and the form's state (kept after a refusal).
+
+    ``records`` is None when Herald could not read consent for this number: the section says so and
+    offers no form rather than show "not recorded" for what it does not know.
+    """
+    labels = {str(line["channel"]): str(line["label"]) for line in channels}
+    lines = []
+    for channel, label in labels.items():
+        record = (records or {}).get(channel)
+        if records is None:
+            status, status_label, detail = "unknown", "Unknown", "Herald could not read consent for this number."
+        elif record is None:
+            status, status_label = "none", "Not recorded"
+            detail = f"No marketing on {label} until the customer's consent is recorded."
+        else:
+            status = "granted" if record.granted else "withdrawn"
+            status_label = "Consented" if record.granted else "Withdrawn"
+            via = f" via {record.source}" if record.source else ""
+            detail = f"Recorded by {record.recorded_by} on {format_moment(record.recorded_at)}{via}."
+        lines.append({"channel": channel, "label": label, "status": status, "status_label": status_label,
+                      "detail": detail, "note": record.note if record else ""})
+    saved = (records or {}).get(recorded) if recorded in labels else None
+    notice = f"Saved. {labels[recorded]}: {saved.sentence()}" if saved else ""
+    chosen = entry.channel if entry and entry.channel in labels else (selected or next(iter(labels), ""))
+    if records is None:
+        unavailable = "Herald could not read this customer's consent, so none can be recorded here now."
+    elif not recorder:
+        unavailable = ("Consent cannot be recorded from this window: it does not name the HubSpot user who "
+                       "opened it. Open it again from the contact card.")
+    else:
+        unavailable = ""
+    return {"lines": lines, "notice": notice, "errors": list(errors), "channel": chosen,
+            "note": entry.note if entry and errors else "", "recorder": recorder,
+            "can_record": not unavailable and bool(labels), "unavailable": unavailable,
+            "channels": [{"channel": c, "label": l} for c, l in labels.items()]}

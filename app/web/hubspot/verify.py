@@ -12,8 +12,13 @@ from typing import Callable
 
 from werkzeug.wrappers import Request
 
-from ...security.signatures import (HubSpotV2Verifier, HubSpotV3Verifier, SignatureError, hubspot_v3_uri,
-                                    request_url)
+from ...security.signatures import (
+    HubSpotV2Verifier,
+    HubSpotV3Verifier,
+    SignatureError,
+    hubspot_v3_uri,
+    request_url,
+)
 
 
 def raw_path(request: Request) -> str:

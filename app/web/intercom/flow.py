@@ -1,12 +1,16 @@
 """From a verified Canvas Kit request to the next canvas: which step, which service call.
 
 The steps are home → compose (channel, content) → write (number, sender, values, purpose, preview)
-→ send → sent, with confirm in between when the policy asks for it. Everything a later step needs
-travels in ``stored_data`` (reference §3.1), which comes back inside Intercom's signed body.
+→ send → sent, with confirm in between when the policy asks for it. Beside them, marketing consent:
+home (or a send refused for want of consent) → consent → consent recorded → back to the message.
+Everything a later step needs travels in ``stored_data`` (reference §3.1), which comes back inside
+Intercom's signed body.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,16 +19,18 @@ from typing import Any, Callable, Mapping
 
 from ...domain import phone
 from ...domain.decision import ALLOWED, CONFIRM, REFUSED, Decision
+from ...domain.policy import MarketingConsent
 from ...domain.purposes import MARKETING, PURPOSES, SERVICE
 from ...domain.refusals import Reason, Refused
 from ...domain.rules import CHANNEL_LABELS
 from ...domain.templates import MARKETING_CATEGORIES
 from ...services import intercom as intercom_service
+from ...services.consent import consent_state, record_consent
 from ...services.context import Context
 from ...services.panel import compose_options, contact_overview, normalise_or_none
 from ...services.send import SendRequest, SendResult, send
 from . import canvases
-from .canvases import NO_PURPOSE
+from .canvases import ECHO, NO_PURPOSE
 from .payload import CanvasRequest
 
 FORM_LIFETIME = timedelta(hours=12)  # a captured send request cannot be replayed later than this
@@ -440,6 +446,193 @@ def _refresh_status(ctx: Context, workspace: Workspace, req: CanvasRequest) -> d
     return canvases.sent(view)
 
 
+# --------------------------------------------------------------------------- marketing consent
+
+CONSENT_SOURCE = "intercom"
+NO_NUMBER_FOR_CONSENT = "Enter the customer's phone number first: marketing consent is recorded for a number."
+
+
+def fingerprint(record: MarketingConsent | None) -> str:
+    """Which record a canvas showed, so a stale or replayed click cannot overwrite a newer record."""
+    if record is None:
+        return ""
+    return hashlib.sha256(json.dumps(record.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _resume_of(stored: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The refused message waiting behind the consent canvases, if any."""
+    resume = stored.get("resume")
+    return resume if isinstance(resume, dict) else None
+
+
+def _consent(ctx: Context, workspace: Workspace, req: CanvasRequest, number: str, *,
+             resume: Mapping[str, Any] | None = None, channel: str = "", note: str = "",
+             errors: tuple[str, ...] = (), failed: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The consent canvas for ``number``, read fresh; it remembers which records it showed."""
+    state = consent_state(ctx, workspace.id, number)
+    current = {c: state.channels.get(c) for c in workspace.channels}
+    latest_seen: set[str] = set()
+    earlier = []
+    for record in state.history:  # newest first: the first per channel is its current record
+        if record.channel not in current:
+            continue
+        if record.channel in latest_seen:
+            earlier.append(record)
+        latest_seen.add(record.channel)
+    stored: dict[str, Any] = {"v": 1, "step": "consent", "contact_id": req.contact.id,
+                              "phone": req.stored.get("phone") or number, "recipient": state.recipient,
+                              "seen": {c: fingerprint(r) for c, r in current.items()}}
+    if resume:
+        stored["resume"] = dict(resume)
+    view = canvases.ConsentView(
+        number=state.recipient, channels=[(c, CHANNEL_LABELS[c]) for c in workspace.channels], current=current,
+        earlier=earlier, stored=stored, channel=channel if channel in workspace.channels else "", note=note,
+        errors=errors, failed=failed, back_label="Back to your message" if resume else "Back")
+    return canvases.consent(view)
+
+
+def _open_consent(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    """From the first canvas: the panel's number, or the one the agent typed there."""
+    number = req.stored.get("phone")
+    if not number:
+        if not req.value("phone"):
+            return _home(ctx, workspace, req, req.stored, error=NO_NUMBER_FOR_CONSENT)
+        number, error = _typed_number(req, workspace.region)
+        if number is None:
+            return _home(ctx, workspace, req, req.stored, typed=req.value("phone"), error=error)
+    return _consent(ctx, workspace, req, number)
+
+
+def _clipped_draft(form: Form) -> dict[str, Any]:
+    """The form's values as they travel in stored_data: no longer than the write canvas echoes them."""
+    draft = form.draft()
+    draft["to"] = str(draft["to"])[:100]
+    draft["text"] = str(draft["text"])[:ECHO]
+    draft["params"] = {k: str(v)[:ECHO] for k, v in draft["params"].items()}
+    return draft
+
+
+def _consent_for_send(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    """From a send refused for want of consent: that number and channel, the message kept to return to."""
+    current = _current(ctx, workspace, req)
+    if isinstance(current, dict):
+        return current
+    form, choices = current
+    number = normalise_or_none(form.to, workspace.region) or req.stored.get("phone")
+    if not number:
+        return _write(ctx, workspace, req, form, req.stored, choices,
+                      reasons=(Reason("to_missing", NO_NUMBER_FOR_CONSENT, "to"),))
+    resume = {**{k: v for k, v in req.stored.items() if k != "draft"}, "step": "write",
+              "draft": _clipped_draft(form)}
+    return _consent(ctx, workspace, req, number, resume=resume, channel=form.channel)
+
+
+def _recorded_by(req: CanvasRequest) -> str:
+    """The clicking teammate as sends name them, within what a consent record holds."""
+    who = req.requested_by
+    if len(who) <= 255:
+        return who
+    return f"Intercom admin {req.admin_id}" if req.admin_id else req.admin_email[:255]
+
+
+def _record(ctx: Context, workspace: Workspace, req: CanvasRequest, granted: bool) -> dict[str, Any]:
+    """Record a grant or a withdrawal, unless the input is wrong or the canvas is out of date."""
+    stored = req.stored
+    resume = _resume_of(stored)
+    number = str(stored.get("recipient") or "")
+    if not number:
+        return _home(ctx, workspace, req, stored, error=NO_NUMBER_FOR_CONSENT)
+    note = req.raw_value("consent_note").strip()
+    if len(workspace.channels) == 1:
+        channel = workspace.channels[0]
+    else:
+        channel = req.value("consent_channel")
+
+    def again(*errors: str, failed: frozenset[str] = frozenset()) -> dict[str, Any]:
+        return _consent(ctx, workspace, req, number, resume=resume, channel=channel, note=note, errors=errors,
+                        failed=failed)
+
+    if channel not in workspace.channels:
+        return again("Choose the channel the customer gave or withdrew consent on.",
+                     failed=frozenset({"consent_channel"}))
+    if not (req.admin_id or req.admin_email):
+        return again("Herald cannot tell which teammate is recording this: Intercom did not say. "
+                     "Reopen the conversation and try again.")
+    recorded_by = _recorded_by(req)
+    label = CHANNEL_LABELS[channel]
+    latest = consent_state(ctx, workspace.id, number).channels.get(channel)
+    seen = stored.get("seen") if isinstance(stored.get("seen"), dict) else {}
+    if fingerprint(latest) != str(seen.get(channel) or ""):  # recorded since this canvas was shown
+        if latest is not None and (latest.granted, latest.note, latest.recorded_by, latest.source) == \
+                (granted, note, recorded_by, CONSENT_SOURCE):
+            return _consent_done(req, latest, label, resume, replayed=True)
+        return again(f"Nothing was recorded: marketing consent on {label} changed after this canvas was shown. "
+                     "It now reads as below; record again if it is still needed.")
+    try:
+        record = record_consent(ctx, workspace.id, number, channel, granted, CONSENT_SOURCE, recorded_by, note)
+    except Refused as refused:
+        fields = {"note": "consent_note", "channel": "consent_channel"}
+        return again(*(r.message for r in refused.reasons),
+                     failed=frozenset(fields[r.field] for r in refused.reasons if r.field in fields))
+    return _consent_done(req, record, label, resume)
+
+
+def _consent_done(req: CanvasRequest, record: MarketingConsent, label: str, resume: Mapping[str, Any] | None,
+                  *, replayed: bool = False) -> dict[str, Any]:
+    stored: dict[str, Any] = {"v": 1, "step": "consent_recorded", "contact_id": req.contact.id,
+                              "phone": req.stored.get("phone") or record.recipient, "recipient": record.recipient,
+                              "channel": record.channel}
+    if resume:
+        stored["resume"] = dict(resume)
+    return canvases.consent_recorded(canvases.ConsentRecordedView(
+        record=record, channel_label=label, stored=stored, resume=resume is not None, replayed=replayed))
+
+
+def _grant(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    return _record(ctx, workspace, req, True)
+
+
+def _withdraw(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    return _record(ctx, workspace, req, False)
+
+
+def _view_consent(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    """Back to the consent canvas after recording, the waiting message still kept."""
+    number = req.stored.get("recipient") or req.stored.get("phone")
+    if not number:
+        return _back_home(ctx, workspace, req)
+    resume = _resume_of(req.stored)
+    return _consent(ctx, workspace, req, str(number), resume=resume,
+                    channel=str((resume or {}).get("channel") or req.stored.get("channel") or ""))
+
+
+def _resume_message(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    """The refused message as the agent left it, checked again so what changed shows at once."""
+    resume = _resume_of(req.stored)
+    if resume is None:
+        return _back_home(ctx, workspace, req)
+    channel = str(resume.get("channel") or "")
+    if channel not in workspace.channels or not resume.get("key"):
+        return _back_home(ctx, workspace, req)
+    form = _form_from_draft(resume)
+    number = normalise_or_none(form.to, workspace.region) or resume.get("phone")
+    choices = _choices(ctx, workspace, req, channel, str(resume.get("content") or "free"), number)
+    if choices is None:
+        return _compose(ctx, workspace, req, str(resume.get("phone") or number or ""), channel,
+                        error="That template can no longer be used; choose another.")
+    stored = {**{k: v for k, v in resume.items() if k != "draft"}, "step": "write"}
+    notice = ""
+    if number and consent_state(ctx, workspace.id, number).granted(channel):
+        notice = f"Marketing consent on {CHANNEL_LABELS[channel]} is recorded for this number."
+    return _write(ctx, workspace, req, form, stored, choices, notice=notice, show_problems=True)
+
+
+def _consent_back(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
+    if _resume_of(req.stored) is not None:
+        return _resume_message(ctx, workspace, req)
+    return _back_home(ctx, workspace, req)
+
+
 Step = Callable[[Context, Workspace, CanvasRequest], dict[str, Any]]
 STEPS: dict[str, Step] = {
     "home": _back_home,
@@ -453,4 +646,11 @@ STEPS: dict[str, Step] = {
     "confirm_send": _confirm_send,
     "back_write": _back_write,
     "refresh_status": _refresh_status,
+    "consent": _open_consent,
+    "consent_for_send": _consent_for_send,
+    "consent_grant": _grant,
+    "consent_withdraw": _withdraw,
+    "consent_view": _view_consent,
+    "consent_resume": _resume_message,
+    "consent_back": _consent_back,
 }

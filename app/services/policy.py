@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..domain import phone
@@ -35,6 +35,13 @@ from .consent import current_consent
 from .snapshots import WorkspaceSnapshot
 
 DAY = timedelta(hours=24)
+
+_MESSAGES = Message.__table__
+# The person's recent messages: a range scan of ix_messages_recipient_created, built once.
+_RECENT = (select(_MESSAGES.c.created_at, _MESSAGES.c.purpose, _MESSAGES.c.status, _MESSAGES.c.policy_reasons)
+           .where(_MESSAGES.c.workspace_id == bindparam("workspace_id"),
+                  _MESSAGES.c.recipient == bindparam("recipient"),
+                  _MESSAGES.c.created_at >= bindparam("since", type_=Message.created_at.type)))
 
 
 def policy_for(session: Session, workspace: WorkspaceSnapshot, sender: Any, recipient: str,
@@ -61,10 +68,8 @@ def load_history(session: Session, workspace_id: int, channel: str, recipient: s
     """What the store knows of this person that the policy needs."""
     wait = timedelta(hours=settings.marketing_after_service_hours)
     since = now - max(DAY, wait)
-    rows = session.execute(
-        select(Message.created_at, Message.purpose, Message.status, Message.policy_reasons)
-        .where(Message.workspace_id == workspace_id, Message.recipient == recipient,
-               Message.created_at >= since)).all()
+    rows = session.connection().execute(_RECENT, {"workspace_id": workspace_id, "recipient": recipient,
+                                                   "since": since}).all()
     last_service_at = None
     proactive: list[datetime] = []
     for created_at, purpose, status, reasons in rows:

@@ -15,13 +15,19 @@ from ..store.models import InboundMessage, RecipientState, Sender
 from ..store.upsert import insert_for_dialect
 
 
+_STATE = RecipientState.__table__
+_LOAD_STATE = select(_STATE.c.last_inbound_at, _STATE.c.last_outbound_at, _STATE.c.outbound_since_inbound,
+                     _STATE.c.opted_out, _STATE.c.opted_out_at).where(_STATE.c.sender_id == bindparam("sender_id"),
+                                                                       _STATE.c.recipient == bindparam("recipient"))
+
+
 def load(session: Session, sender_id: int, recipient: str) -> StateView:
-    row = session.scalar(select(RecipientState).where(RecipientState.sender_id == sender_id,
-                                                      RecipientState.recipient == recipient))
+    """One indexed read on every decision; a plain statement, built once, with no ORM objects."""
+    row = session.connection().execute(_LOAD_STATE, {"sender_id": sender_id, "recipient": recipient}).first()
     if row is None:
         return StateView()
     return StateView(last_inbound_at=row.last_inbound_at, last_outbound_at=row.last_outbound_at,
-                     outbound_since_inbound=row.outbound_since_inbound, opted_out=row.opted_out,
+                     outbound_since_inbound=row.outbound_since_inbound, opted_out=bool(row.opted_out),
                      opted_out_at=row.opted_out_at)
 
 

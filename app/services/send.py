@@ -267,6 +267,12 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
     return SendResult(decision, _dispatch(ctx, claimed, prepared, request))
 
 
+def new_public_id(now: datetime) -> str:
+    """``msg_`` + milliseconds + randomness: unguessable, yet new ids land at the end of the index
+    instead of at random pages of it, so a table of millions inserts as fast as a small one."""
+    return f"msg_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}"
+
+
 _INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
 _INSERT_EVENT = MessageEvent.__table__.insert()
 _INSERT_KEY = IdempotencyKey.__table__.insert()
@@ -287,7 +293,7 @@ def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: dat
     # A confirmation is recorded only where the policy asked for one: a flag on an ordinary send is no audit.
     confirmed = request.confirmed and verdict is not None and verdict.outcome == "confirm"
     row = dict(
-        public_id=f"msg_{secrets.token_hex(10)}", workspace_id=prepared.workspace_id,
+        public_id=new_public_id(now), workspace_id=prepared.workspace_id,
         sender_id=prepared.sender_id, channel=request.channel, recipient=decision.recipient,
         kind=decision.kind, template_id=prepared.template_id,
         template_name=template.name if template else None, template_language=template.language if template else None,

@@ -115,6 +115,19 @@ def _checked_post():
     return grant, None
 
 
+def _opened_post():
+    """A checked POST and the contact it is for: (grant, target, None), or (None, None, a notice page)."""
+    grant, problem = _checked_post()
+    if problem:
+        code, message, status = problem
+        return None, None, _notice(LINK_TITLES.get(code, "This form cannot be used"), message, status,
+                                   done=code == "used")
+    target, error = _target(grant)
+    if error:
+        return None, None, _notice("Herald cannot open this contact", error.message, error.status)
+    return grant, target, None
+
+
 def _target(grant):
     try:
         return hs.compose_target(ctx(), grant), None
@@ -212,13 +225,9 @@ def compose_page():
 
 @bp.post("/compose")
 def compose_submit():
-    grant, problem = _checked_post()
-    if problem:
-        code, message, status = problem
-        return _notice(LINK_TITLES.get(code, "This form cannot be used"), message, status, done=code == "used")
-    target, error = _target(grant)
-    if error:
-        return _notice("Herald cannot open this contact", error.message, error.status)
+    grant, target, refusal = _opened_post()
+    if refusal is not None:
+        return refusal
     c = ctx()
     token = request.form.get("token", "")
     form = ComposeForm.from_mapping(request.form, submitted=True)
@@ -253,13 +262,9 @@ def compose_submit():
 @bp.post("/compose/consent")
 def compose_consent():
     """Record the customer's marketing consent on a channel, or its withdrawal; the token stays unspent."""
-    grant, problem = _checked_post()
-    if problem:
-        code, message, status = problem
-        return _notice(LINK_TITLES.get(code, "This form cannot be used"), message, status, done=code == "used")
-    target, error = _target(grant)
-    if error:
-        return _notice("Herald cannot open this contact", error.message, error.status)
+    grant, target, refusal = _opened_post()
+    if refusal is not None:
+        return refusal
     contact = target.contact
     if not contact.phone:
         return _notice("No phone number", f"{contact.name} has no phone number in HubSpot, so Herald has no one "

@@ -23,18 +23,27 @@ class StatusUpdate:
     occurred_at: datetime
     error_code: str | None = None
     error_message: str | None = None
-    dedupe_key: str | None = None  # defaults to provider id + status + error code
+    dedupe_key: str | None = None  # defaults to message + provider id + status + error code
+    sender_ids: tuple[int, ...] | None = None  # the senders whose secret verified the event; None: any
 
 
 def record_status(ctx: Context, update: StatusUpdate) -> str:
-    """Apply one status event. Returns "applied", "duplicate" or "unknown_message"."""
-    dedupe = update.dedupe_key or f"{update.provider_message_id}:{update.status}:{update.error_code or ''}"
+    """Apply one status event. Returns "applied", "duplicate" or "unknown_message".
+
+    A webhook's event only reaches the messages of the senders whose secret verified it: one tenant
+    cannot move another's messages by naming their provider ids.
+    """
     with ctx.store.session() as session:
-        message = session.scalar(select(Message).where(Message.provider_message_id == update.provider_message_id))
+        query = select(Message).where(Message.provider_message_id == update.provider_message_id)
+        if update.sender_ids is not None:
+            query = query.where(Message.sender_id.in_(update.sender_ids))
+        message = session.scalar(query)
         if message is None:
             log.info("status %s for unknown provider message %s acknowledged", update.status,
                      update.provider_message_id)
             return "unknown_message"
+        dedupe = update.dedupe_key or \
+            f"{message.id}:{update.provider_message_id}:{update.status}:{update.error_code or ''}"
         try:
             with session.begin_nested():
                 session.add(MessageEvent(message_id=message.id, status=update.status, dedupe_key=dedupe[:255],

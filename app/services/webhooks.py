@@ -155,7 +155,7 @@ def _status(ctx: Context, senders: Sequence[Candidate], event: StatusEvent, outc
         return
     result = record_status(ctx, StatusUpdate(event.provider_message_id, event.status,
                                              _moment(event.occurred_at, ctx.now()), error_code=event.error_code,
-                                             error_message=event.error_message))
+                                             error_message=event.error_message, sender_ids=tuple(sender_ids)))
     if result == "applied":
         outcome.statuses_applied += 1
     elif result == "duplicate":
@@ -179,6 +179,11 @@ def _find_message(ctx: Context, sender_ids: Sequence[int], event: StatusEvent) -
         message = session.scalar(select(Message).where(Message.public_id == event.reference,
                                                        Message.sender_id.in_(sender_ids)))
         if message is None or message.provider_message_id not in (None, event.provider_message_id):
+            return False
+        taken = session.scalar(select(Message.id).where(Message.provider_message_id == event.provider_message_id))
+        if taken is not None:  # the id belongs to another message: never take it over
+            log.warning("status for %s names provider id %s, which another message has; ignored",
+                        message.public_id, event.provider_message_id)
             return False
         message.provider_message_id = event.provider_message_id
         message.updated_at = ctx.now()

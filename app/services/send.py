@@ -253,6 +253,11 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
     try:
         with ctx.store.session() as session:
             prepared = _evaluate(ctx, session, request, now)
+            if request.idempotency_key and not request.dry_run:
+                # A retry replays what the first request did, even if the rules would now say no.
+                earlier = _claimed_key(session, prepared.workspace_id, request.idempotency_key)
+                if earlier is not None:
+                    return _replay_key(session, earlier, prepared)
             decision = prepared.decision
             if request.dry_run or decision.outcome != ALLOWED:
                 if decision.outcome != ALLOWED and not request.dry_run:
@@ -330,21 +335,30 @@ class _Claimed:
     view: dict[str, Any]
 
 
+def _claimed_key(session: Session, workspace_id: int, key: str) -> IdempotencyKey | None:
+    return session.scalar(select(IdempotencyKey).where(IdempotencyKey.workspace_id == workspace_id,
+                                                       IdempotencyKey.key == key))
+
+
+def _replay_key(session: Session, key: IdempotencyKey, prepared: _Prepared) -> SendResult:
+    """The first result under this key; the same key with other content is refused."""
+    if key.request_hash != prepared.request_hash:
+        raise Refused(Reason("idempotency_key_reused", "This idempotency key was already used for a different "
+                                                       "message; use a new key for new content.", "idempotency_key"))
+    message = session.get(Message, key.message_id)
+    assert message is not None
+    return SendResult(prepared.decision, message_view(message, message.sender), replayed=True)
+
+
 def _replay(ctx: Context, request: SendRequest, prepared: _Prepared) -> SendResult:
+    """After losing a race for the key: the winner's result."""
     with ctx.store.session() as session:
-        key = session.scalar(select(IdempotencyKey).where(IdempotencyKey.workspace_id == prepared.workspace_id,
-                                                          IdempotencyKey.key == request.idempotency_key))
+        key = _claimed_key(session, prepared.workspace_id, str(request.idempotency_key))
         if key is None:  # the other claim rolled back; nothing was sent under this key
             raise Refused(Reason("idempotency_conflict", "Another request with this idempotency key is still "
                                                          "being processed; try again in a moment.",
                                  "idempotency_key"))
-        if key.request_hash != prepared.request_hash:
-            raise Refused(Reason("idempotency_key_reused", "This idempotency key was already used for a different "
-                                                           "message; use a new key for new content.",
-                                 "idempotency_key"))
-        message = session.get(Message, key.message_id)
-        assert message is not None
-        return SendResult(prepared.decision, message_view(message, message.sender), replayed=True)
+        return _replay_key(session, key, prepared)
 
 
 def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: SendRequest) -> dict[str, Any]:

@@ -192,3 +192,13 @@ def test_keys_are_per_workspace(ctx):
     send(ctx, request(idempotency_key="shared"))
     other = send(ctx, request(workspace="other", idempotency_key="shared"))
     assert not other.replayed and count(ctx) == 2
+
+
+def test_a_retry_replays_even_when_the_rules_would_now_refuse(ctx, clock):
+    first = send(ctx, request(idempotency_key="k-late"))
+    assert first.message["status"] == "accepted"
+    clock.advance(hours=23)  # the window the first send relied on has closed
+    assert not send(ctx, request()).decision.allowed
+    again = send(ctx, request(idempotency_key="k-late"))
+    assert again.replayed and again.message["id"] == first.message["id"]
+    assert count(ctx) == 1

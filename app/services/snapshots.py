@@ -48,9 +48,11 @@ class WorkspaceSnapshots:
         self._clock = clock
         self._entries: dict[str | int, tuple[float, WorkspaceSnapshot]] = {}
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by every invalidation
 
     def invalidate(self) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()
 
     def get(self, session: Session, ref: str | int) -> WorkspaceSnapshot:
@@ -58,9 +60,12 @@ class WorkspaceSnapshots:
         entry = self._entries.get(ref)
         if entry is not None and entry[0] > now:
             return entry[1]
+        generation = self._generation
         snapshot = load(session, ref)
         with self._lock:
-            self._entries[ref] = (now + self.ttl, snapshot)
+            # A change committed while this was loading must not be hidden behind what was read before it.
+            if generation == self._generation:
+                self._entries[ref] = (now + self.ttl, snapshot)
         return snapshot
 
 

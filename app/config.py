@@ -13,6 +13,15 @@ from .security.sealing import new_key
 DEFAULT_INSTANCE = Path(os.environ.get("HERALD_INSTANCE_PATH", Path.cwd() / "instance"))
 
 
+# Credentials that only make the embedded demo work: they are in the source, so they verify nothing
+# once the demo is off.
+DEMO_CREDENTIALS = {
+    "intercom_client_id": "demo-intercom-client", "intercom_client_secret": "demo-intercom-secret",
+    "hubspot_client_id": "demo-hubspot-client", "hubspot_client_secret": "demo-hubspot-secret",
+    "hubspot_app_id": "demo-hubspot-app",
+}
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -43,7 +52,12 @@ class Config:
         unknown = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
         if isinstance(known.get("encryption_keys"), str):
             known["encryption_keys"] = (known["encryption_keys"],)
-        return replace(self, **known, extra={**self.extra, **unknown})
+        updated = replace(self, **known, extra={**self.extra, **unknown})
+        if not updated.demo:  # the demo's public credentials never outlive the demo
+            public = {name: "" for name, value in DEMO_CREDENTIALS.items()
+                      if getattr(updated, name) == value and name not in known}
+            updated = replace(updated, **public)
+        return updated
 
 
 def _instance_secret(instance: Path, name: str, make) -> str:
@@ -73,6 +87,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    demo = get("HERALD_DEMO", "1") not in ("0", "false", "no")
+    # The demo's app credentials are public: they stand in only while the demo is on.
+    demo_value = (lambda value: value) if demo else (lambda value: "")
     secret_key = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
     keys = env.get("ENCRYPTION_KEY") or _instance_secret(instance, "encryption_key", new_key)
     return Config(
@@ -80,18 +97,18 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         secret_key=secret_key,
         encryption_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         public_base_url=get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        intercom_client_id=get("INTERCOM_CLIENT_ID", "demo-intercom-client"),
-        intercom_client_secret=get("INTERCOM_CLIENT_SECRET", "demo-intercom-secret"),
+        intercom_client_id=get("INTERCOM_CLIENT_ID", demo_value(DEMO_CREDENTIALS["intercom_client_id"])),
+        intercom_client_secret=get("INTERCOM_CLIENT_SECRET", demo_value(DEMO_CREDENTIALS["intercom_client_secret"])),
         intercom_access_token=get("INTERCOM_ACCESS_TOKEN", ""),
-        hubspot_client_id=get("HUBSPOT_CLIENT_ID", "demo-hubspot-client"),
-        hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET", "demo-hubspot-secret"),
-        hubspot_app_id=get("HUBSPOT_APP_ID", "demo-hubspot-app"),
+        hubspot_client_id=get("HUBSPOT_CLIENT_ID", demo_value(DEMO_CREDENTIALS["hubspot_client_id"])),
+        hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET", demo_value(DEMO_CREDENTIALS["hubspot_client_secret"])),
+        hubspot_app_id=get("HUBSPOT_APP_ID", demo_value(DEMO_CREDENTIALS["hubspot_app_id"])),
         whatsapp_api_base=get("WHATSAPP_API_BASE", "https://graph.facebook.com/v23.0").rstrip("/"),
         twilio_api_base=get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
         vonage_api_base=get("VONAGE_API_BASE", "https://api.nexmo.com").rstrip("/"),
         intercom_api_base=get("INTERCOM_API_BASE", "https://api.intercom.io").rstrip("/"),
         hubspot_api_base=get("HUBSPOT_API_BASE", "https://api.hubapi.com").rstrip("/"),
         instance_path=str(instance),
-        demo=get("HERALD_DEMO", "1") not in ("0", "false", "no"),
+        demo=demo,
         writeback_retry_seconds=float(get("HERALD_WRITEBACK_RETRY_SECONDS", "60")),
     )

@@ -17,7 +17,7 @@ from app.services.send import SendRequest, send
 from app.services.workspaces import create_workspace
 from app.store.models import Installation
 
-from .common import (ACME_ACCESS, ACME_PORTAL, ACME_REFRESH, API, BASE, card, expect_contact, setup_acme,
+from .common import (ACME_ACCESS, ACME_PORTAL, ACME_REFRESH, API, BASE, SECRET, card, expect_contact, setup_acme,
                       signed_get, v2_signature)
 
 CARD_KEYS = {"contact", "setup", "channels", "messages"}
@@ -262,7 +262,7 @@ def test_demo_directory_only_in_the_embedded_default(tmp_path, clock, sqlite_tem
     """Without HERALD_DEMO the demo portal is an ordinary portal: not installed, so not served offline."""
     from tests.conftest import make_app
 
-    app = make_app("sqlite", tmp_path, clock, sqlite_template, demo=False)
+    app = make_app("sqlite", tmp_path, clock, sqlite_template, demo=False, hubspot_client_secret=SECRET)
     try:
         client = app.test_client()
         data = card(client, clock, contact="101").get_json()

@@ -34,6 +34,8 @@ def raw_path(request: Request) -> str:
 def verify_request(request: Request, client_secret: str, public_base_url: str,
                    clock: Callable[[], float]) -> str:
     """Verify the request's HubSpot signature; returns "v3" or "v2", raises :class:`SignatureError`."""
+    if not client_secret:
+        raise SignatureError("HUBSPOT_CLIENT_SECRET is not configured, so no request can be verified")
     body = request.get_data(cache=True)
     query = request.environ.get("QUERY_STRING", "")
     path = raw_path(request)

@@ -46,6 +46,9 @@ def _signed_body(context: Context) -> tuple[bytes | None, Response | None]:
     raw = request.get_data(cache=True)
     if len(raw) > context.config.max_body_bytes:
         return None, Response(status=413)
+    if not context.config.intercom_client_secret:
+        log.error("INTERCOM_CLIENT_SECRET is not configured: Canvas Kit requests cannot be verified")
+        return None, Response(status=401)
     try:
         IntercomCanvasVerifier(context.config.intercom_client_secret).verify(
             raw, request.headers.get(IntercomCanvasVerifier.HEADER))
@@ -137,6 +140,8 @@ def uninstall() -> Response:
     raw = request.get_data(cache=True)
     header = request.headers.get(IntercomCanvasVerifier.HEADER)
     if header is not None:
+        if not context.config.intercom_client_secret:
+            return Response(status=401)
         try:
             IntercomCanvasVerifier(context.config.intercom_client_secret).verify(raw, header)
         except SignatureError as error:

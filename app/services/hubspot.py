@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, object_session
 
 from ..domain import phone
+from ..domain import status as st
 from ..domain.refusals import Refused
 from ..domain.rules import CHANNEL_LABELS
 from ..store.models import Installation, Message, UsedToken, Workspace
@@ -663,7 +664,7 @@ def communication_payload(channel: str, text: str, when: datetime, contact_id: s
     """Pure: a Communication (WhatsApp or SMS) logged on the contact (reference §4.2)."""
     return {
         "properties": {"hs_communication_channel_type": CHANNEL_TYPES[channel],
-                       "hs_communication_logged_from": "CRM", "hs_communication_body": text,
+                       "hs_communication_logged_from": "CRM", "hs_communication_body": html.escape(text),
                        "hs_timestamp": _iso_z(when)},
         "associations": [{"to": {"id": str(contact_id)},
                           "types": [{"associationCategory": "HUBSPOT_DEFINED",
@@ -705,12 +706,16 @@ def _write(ctx: Context, session: Session, row: Any) -> None:
     message = session.get(Message, row.message_id)
     if message is None:
         raise HubSpotError(f"message {row.message_id} no longer exists")
+    if message.status == st.FAILED:
+        # HubSpot's timeline is what the customer received; the agent saw the failure on the compose page.
+        row.target = {**target, "skipped": "the message was not sent"}
+        return
     if message.channel in CHANNEL_TYPES:
         kind, payload = "communications", communication_payload(message.channel, message.text,
                                                                  message.created_at, contact_id)
     else:
         kind, payload = "notes", note_payload(message.channel, message.text, message.created_at, contact_id,
-                                              message.recipient, "accepted by the provider")
+                                              message.recipient, st.label(message.status).lower())
     response = _authorized(ctx, portal_id, "POST", f"/crm/v3/objects/{kind}", session=session, json=payload)
     if not response.ok:
         detail = str(_json(response).get("message") or "")[:300]

@@ -14,7 +14,6 @@ from ..domain.decision import RecipientState as StateView
 from ..store.models import InboundMessage, RecipientState, Sender
 from ..store.upsert import insert_for_dialect
 
-
 _STATE = RecipientState.__table__
 _LOAD_STATE = select(_STATE.c.last_inbound_at, _STATE.c.last_outbound_at, _STATE.c.outbound_since_inbound,
                      _STATE.c.opted_out, _STATE.c.opted_out_at).where(_STATE.c.sender_id == bindparam("sender_id"),

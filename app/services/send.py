@@ -87,7 +87,8 @@ class SendResult:
 
     @property
     def sent(self) -> bool:
-        return self.message is not None and self.message["status"] not in (st.FAILED,)
+        """The provider took it: neither failed nor of unknown outcome."""
+        return self.message is not None and self.message["status"] not in (st.FAILED, st.UNKNOWN)
 
     def as_dict(self) -> dict[str, Any]:
         return {"decision": self.decision.as_dict(), "message": dict(self.message) if self.message else None,

@@ -116,3 +116,25 @@ def test_demo_portal_sends_write_nothing_back(ctx, client, clock, hubspot_api) -
                                           "channel": "sms", "template": "", "text": "Hello from the demo."})
     assert writebacks(ctx) == []
     assert len(hubspot_api.calls) == 0
+
+
+def test_text_is_escaped_in_the_communication_body(acme, client, clock, hubspot_api) -> None:
+    call = hubspot_api.add(responses.POST, COMMUNICATIONS, status=201, json=created("12021896790"))
+    send_from_page(client, clock, hubspot_api, query="&channel=sms", channel="sms", template="",
+                   text="Your code <b>A&B</b> is ready.")
+    body = json.loads(call.calls[0].request.body)
+    assert body["properties"]["hs_communication_body"] == "Your code &lt;b&gt;A&amp;B&lt;/b&gt; is ready."
+
+
+def test_a_message_that_was_not_sent_is_not_recorded_as_sent(acme, clock, hubspot_api) -> None:
+    from app.services.send import SendRequest, send
+    from app.services.workspaces import add_sender
+
+    add_sender(acme, "acme", "sms", "sandbox", "+12015550101", {"undeliverable": "+12015550125"})
+    result = send(acme, SendRequest(workspace="acme", channel="sms", to="+12015550125", sender="+12015550101",
+                                    text="Your engineer arrives at 10:00.", purpose="appointment",
+                                    writeback={"host": "hubspot", "portal_id": ACME_PORTAL, "contact_id": "201"}))
+    assert result.message["status"] == "failed"
+    assert len(hubspot_api.calls) == 0
+    [row] = writebacks(acme)
+    assert row.status == "done" and row.target["skipped"] == "the message was not sent"

@@ -202,3 +202,12 @@ def test_a_retry_replays_even_when_the_rules_would_now_refuse(ctx, clock):
     again = send(ctx, request(idempotency_key="k-late"))
     assert again.replayed and again.message["id"] == first.message["id"]
     assert count(ctx) == 1
+
+
+@pytest.mark.parametrize("status, sent", [("accepted", True), ("delivered", True), ("failed", False),
+                                          ("unknown", False)])
+def test_a_result_counts_as_sent_only_when_the_provider_took_it(ctx, status, sent):
+    from app.services.send import SendResult
+
+    result = send(ctx, request(dry_run=True))
+    assert SendResult(result.decision, {"status": status}).sent is sent

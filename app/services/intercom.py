@@ -262,24 +262,25 @@ def complete_install(ctx: Context, code: str) -> Installed:
 def uninstall(ctx: Context, intercom_workspace_id: str, signed: bool) -> bool:
     """Forget the workspace's token; returns True when one was removed.
 
-    Intercom may or may not sign this notification. A signed one is acted on at once; an unsigned
-    one only when Intercom itself no longer accepts the token, so nobody can uninstall by guessing.
+    Signed or not, the notice is acted on only when Intercom itself no longer accepts the token: the
+    Canvas Kit signature has no timestamp and names no endpoint, so any signed panel request replayed
+    here would otherwise remove a working installation.
     """
     with ctx.store.session() as session:
         installation = session.scalar(select(Installation).where(Installation.host == HOST,
                                                                  Installation.external_id == intercom_workspace_id))
         if installation is None:
             return False
-        if not signed:
-            token = ctx.store.unseal(installation.access_token_sealed) if installation.access_token_sealed else None
-            if token:
-                try:
-                    identify(ctx, token, installation.api_base)
-                    log.info("unsigned uninstall notice for %s ignored: the token still works", intercom_workspace_id)
-                    return False
-                except IntercomError as error:
-                    if error.status not in (401, 403):
-                        return False  # Intercom unreachable: keep the token, the notice is unconfirmed
+        token = ctx.store.unseal(installation.access_token_sealed) if installation.access_token_sealed else None
+        if token:
+            try:
+                identify(ctx, token, installation.api_base)
+                log.info("uninstall notice for %s (signed: %s) ignored: the token still works",
+                         intercom_workspace_id, signed)
+                return False
+            except IntercomError as error:
+                if error.status not in (401, 403):
+                    return False  # Intercom unreachable: keep the token, the notice is unconfirmed
         session.delete(installation)
         log.info("Intercom workspace %s uninstalled Herald; its token was removed", intercom_workspace_id)
         return True

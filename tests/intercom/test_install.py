@@ -142,14 +142,25 @@ def post_uninstall(client, payload, signature: str | None = "sign"):
     return client.post("/intercom/uninstall", data=raw, headers=headers)
 
 
-def test_a_signed_uninstall_removes_the_token(client, ctx):
+def test_a_signed_uninstall_removes_the_token_once_intercom_refuses_it(client, ctx, intercom_api):
     install_token(ctx, "tok-gone")
     assert post_uninstall(client, {"app_id": "demo-intercom"}, signature="0" * 64).status_code == 401
     assert len(installations(ctx)) == 1
+    intercom_api.get(ME_URL, status=401, json={"type": "error.list", "errors": [
+        {"code": "token_unauthorized", "message": "Not authorized to access resource"}]})
     response = post_uninstall(client, {"app_id": "demo-intercom"})
     assert response.status_code == 200 and response.get_json() == {"removed": True}
     assert installations(ctx) == []
     assert post_uninstall(client, {"app_id": "demo-intercom"}).get_json() == {"removed": False}
+
+
+def test_a_replayed_signed_panel_request_cannot_uninstall_a_working_token(client, ctx, intercom_api):
+    install_token(ctx, "tok-working")
+    intercom_api.get(ME_URL, json=me())
+    # any signed Canvas Kit body names the workspace; replayed here it must not remove the installation
+    replay = {"workspace_id": "demo-intercom", "admin": {"id": "814860"}, "component_id": "send"}
+    assert post_uninstall(client, replay).get_json() == {"removed": False}
+    assert len(installations(ctx)) == 1
 
 
 def test_an_unsigned_uninstall_is_checked_with_intercom_first(client, ctx, intercom_api):

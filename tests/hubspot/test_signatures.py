@@ -172,3 +172,12 @@ def test_conflicting_repeated_parameter_is_refused(web, clock) -> None:
     response = signed_get(web, PATH + "&portalId=123", clock)
     assert response.status_code == 400
     assert response.get_json() == {"error": "The request names more than one portalId."}
+
+
+def test_a_v2_signature_cannot_mint_a_compose_link(web) -> None:
+    """v2 has no timestamp: a captured request could be replayed forever, so it gets no send link."""
+    path = "/hubspot/card?portalId=900001&contactId=101&action=compose_link"
+    response = web.get(path, headers={"X-HubSpot-Signature": v2_signature("GET", BASE + path, b""),
+                                      "X-HubSpot-Signature-Version": "v2"})
+    assert response.status_code == 401 and "v3" in response.get_json()["error"]
+    assert "compose_url" not in response.get_json()

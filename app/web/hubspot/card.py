@@ -37,11 +37,14 @@ def single(args: MultiDict, name: str) -> str | None:
 def card():
     c = ctx()
     try:
-        verify_request(request, c.config.hubspot_client_secret, c.config.public_base_url,
-                       lambda: c.now().timestamp())
+        version = verify_request(request, c.config.hubspot_client_secret, c.config.public_base_url,
+                                 lambda: c.now().timestamp())
     except SignatureError as error:
         return json_error(f"Herald could not verify that this request comes from HubSpot ({error.reason}).", 401)
     args = request.args
+    if version != "v3" and args.get("action") == "compose_link":
+        # A v2 signature never expires, so a captured request could mint send links forever.
+        return json_error("Compose links are issued only to requests signed with HubSpot's v3 signature.", 401)
     try:
         portal_id = single(args, "portalId") or ""
         contact_id = single(args, "contactId")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -43,9 +43,11 @@ class WorkspaceSnapshot:
 class WorkspaceSnapshots:
     """A small per-process cache of :class:`WorkspaceSnapshot`, keyed by workspace name or id."""
 
-    def __init__(self, ttl: float = TTL, clock=time.monotonic) -> None:
+    def __init__(self, ttl: float = TTL, clock=time.monotonic,
+                 loader: Callable[[Session, str | int], "WorkspaceSnapshot"] | None = None) -> None:
         self.ttl = ttl
         self._clock = clock
+        self._load = loader or load
         self._entries: dict[str | int, tuple[float, WorkspaceSnapshot]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # bumped by every invalidation
@@ -61,7 +63,7 @@ class WorkspaceSnapshots:
         if entry is not None and entry[0] > now:
             return entry[1]
         generation = self._generation
-        snapshot = load(session, ref)
+        snapshot = self._load(session, ref)
         with self._lock:
             # A change committed while this was loading must not be hidden behind what was read before it.
             if generation == self._generation:

@@ -20,21 +20,22 @@ def test_a_local_change_is_seen_at_once(ctx):
     assert [s.from_number for s in snapshot.senders] == ["+12015550150"] and snapshot.settings["daily_cap"] == 9
 
 
-def test_a_change_during_a_load_is_not_hidden(ctx, monkeypatch):
+def test_a_change_during_a_load_is_not_hidden(ctx):
     create_workspace(ctx, "w2")
-    real_load = snapshots.load
+    changed: list[bool] = []
 
-    def load_then_change(session, ref):
-        snapshot = real_load(session, ref)
-        add_sender(ctx, "w2", "sms", "sandbox", "+12015550151")  # commits and invalidates mid-load
+    def load_while_a_sender_is_added(session, ref):
+        snapshot = snapshots.load(session, ref)  # the real read, then a change commits before it is kept
+        if not changed:
+            changed.append(True)
+            add_sender(ctx, "w2", "sms", "sandbox", "+12015550151")
         return snapshot
 
-    monkeypatch.setattr(snapshots, "load", load_then_change)
+    ctx.workspaces = snapshots.WorkspaceSnapshots(loader=load_while_a_sender_is_added)
     with ctx.store.session() as session:
-        assert ctx.workspaces.get(session, "w2").senders == ()
-    monkeypatch.setattr(snapshots, "load", real_load)
+        assert ctx.workspaces.get(session, "w2").senders == ()  # read before the change
     with ctx.store.session() as session:
-        assert len(ctx.workspaces.get(session, "w2").senders) == 1
+        assert len(ctx.workspaces.get(session, "w2").senders) == 1  # not cached behind it
 
 
 def test_an_unknown_workspace_is_refused_in_words(ctx):

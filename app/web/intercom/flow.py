@@ -58,21 +58,27 @@ class Form:
 # --------------------------------------------------------------------------- entry points
 
 
-def initialize(ctx: Context, req: CanvasRequest, install_url: str) -> dict[str, Any]:
+def _ready_workspace(ctx: Context, req: CanvasRequest, install_url: str) -> tuple[Any, dict[str, Any] | None]:
+    """The linked workspace, or the canvas that says how to finish set-up instead."""
     workspace = intercom_service.linked_workspace(ctx, req.workspace_id)
     if workspace is None:
-        return canvases.setup_needed(req.workspace_id, install_url)
+        return None, canvases.setup_needed(req.workspace_id, install_url)
     if not workspace.has_senders:
-        return canvases.no_senders(workspace.name)
+        return None, canvases.no_senders(workspace.name)
+    return workspace, None
+
+
+def initialize(ctx: Context, req: CanvasRequest, install_url: str) -> dict[str, Any]:
+    workspace, setup = _ready_workspace(ctx, req, install_url)
+    if setup is not None:
+        return setup
     return _home(ctx, workspace, req, {})
 
 
 def submit(ctx: Context, req: CanvasRequest, install_url: str) -> dict[str, Any]:
-    workspace = intercom_service.linked_workspace(ctx, req.workspace_id)
-    if workspace is None:
-        return canvases.setup_needed(req.workspace_id, install_url)
-    if not workspace.has_senders:
-        return canvases.no_senders(workspace.name)
+    workspace, setup = _ready_workspace(ctx, req, install_url)
+    if setup is not None:
+        return setup
     component = req.component_id
     if component.startswith("content:"):
         return _open_write(ctx, workspace, req, component[len("content:"):])

@@ -62,9 +62,23 @@ def _count_outbound(dialect: str):
 
 
 def note_outbound(session: Session, sender_id: int, recipient: str, now: datetime) -> None:
-    """A business message went out: Viber's in-a-row count grows; the window does not move."""
+    """A business message is claimed: Viber's in-a-row count grows; the window does not move."""
     session.connection().execute(_count_outbound(session.get_bind().dialect.name),
                                  {"sender_id": sender_id, "recipient": recipient, "now": now})
+
+
+_UNCOUNT = (_STATE.update()
+            .where(_STATE.c.sender_id == bindparam("b_sender"), _STATE.c.recipient == bindparam("b_recipient"),
+                   _STATE.c.outbound_since_inbound > 0,
+                   (_STATE.c.last_inbound_at.is_(None)) | (_STATE.c.last_inbound_at < bindparam("counted_at")))
+            .values(outbound_since_inbound=_STATE.c.outbound_since_inbound - 1))
+
+
+def unnote_outbound(session: Session, sender_id: int, recipient: str, counted_at: datetime) -> None:
+    """Take back a message counted at ``counted_at`` that then failed; a reply since then already reset
+    the count, and the messages counted after it stay counted."""
+    session.connection().execute(_UNCOUNT, {"b_sender": sender_id, "b_recipient": recipient,
+                                            "counted_at": counted_at})
 
 
 def note_opt_out(session: Session, sender_id: int, recipient: str, now: datetime, reason: str) -> None:

@@ -34,6 +34,7 @@ from ..domain.templates import (
     choose,
 )
 from ..providers.base import UNKNOWN, Outbound, ProviderError
+from ..store.locks import hold_until_commit
 from ..store.models import (
     IdempotencyKey,
     Message,
@@ -196,8 +197,12 @@ def evaluate(ctx: Context, request: SendRequest, now: datetime | None = None) ->
         return _evaluate(ctx, session, request, now or ctx.now())
 
 
-def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetime) -> _Prepared:
-    """Resolve workspace, sender, number and template, load the recipient, and ask the domain."""
+def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetime, lock: bool = False) -> _Prepared:
+    """Resolve workspace, sender, number and template, load the recipient, and ask the domain.
+
+    With ``lock``, sends to this person in this workspace wait for each other from here until the
+    claim commits, so the daily cap and Viber's in-a-row count are read after the last claim.
+    """
     _validate(request)
     workspace = ctx.workspaces.get(session, request.workspace)
     sender = pick_sender(workspace, request.channel, request.sender)
@@ -213,6 +218,8 @@ def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetim
                 _named_from_pairs(params)
     elif params:
         raise Refused(Reason("params_without_template", "Parameters only go with a template.", "params"))
+    if lock:
+        hold_until_commit(session, f"send:{workspace.id}:{recipient}")
     state = recipients.load(session, sender.id, recipient)
     draft = Draft(channel=request.channel, recipient=recipient, text=request.text, template=spec,
                   params=params if isinstance(params, dict) else {}, purpose=request.purpose,
@@ -253,7 +260,7 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
     # Deciding and claiming share one transaction: one commit before the provider is called.
     try:
         with ctx.store.session() as session:
-            prepared = _evaluate(ctx, session, request, now)
+            prepared = _evaluate(ctx, session, request, now, lock=not request.dry_run)
             if request.idempotency_key and not request.dry_run:
                 # A retry replays what the first request did, even if the rules would now say no.
                 earlier = _claimed_key(session, prepared.workspace_id, request.idempotency_key)
@@ -326,13 +333,17 @@ def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: dat
         connection.execute(_INSERT_WRITEBACK, dict(
             message_id=message_id, host=str(request.writeback.get("host")), target=dict(request.writeback),
             status="pending", attempts=0, last_error=None, next_attempt_at=now, created_at=now, done_at=None))
-    return _Claimed(message_id, row["public_id"], message_view(Message(id=message_id, **row), None))
+    # Counted now, while the lock is held, not when the provider answers: a send racing this one
+    # must see it. A send that fails is taken off the count again.
+    recipients.note_outbound(session, prepared.sender_id, decision.recipient, now)
+    return _Claimed(message_id, row["public_id"], now, message_view(Message(id=message_id, **row), None))
 
 
 @dataclass(frozen=True)
 class _Claimed:
     id: int
     public_id: str
+    at: datetime
     view: dict[str, Any]
 
 
@@ -394,9 +405,9 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                                                error_code=changes.get("error_code"),
                                                error_message=changes.get("error_message"), occurred_at=now,
                                                recorded_at=now))
-        if accepted is not None:
-            recipients.note_outbound(session, prepared.sender_id, prepared.decision.recipient, now)
-        elif error is not None and error.kind == "opted_out" and request.channel == "sms":
+        if changes["status"] == st.FAILED:  # it reached nobody: it is not one of the messages in a row
+            recipients.unnote_outbound(session, prepared.sender_id, prepared.decision.recipient, claimed.at)
+        if error is not None and error.kind == "opted_out" and request.channel == "sms":
             # The carrier or provider holds an opt-out we had not heard of: honour it from now on.
             recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)
     view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),

@@ -211,3 +211,38 @@ def test_a_result_counts_as_sent_only_when_the_provider_took_it(ctx, status, sen
 
     result = send(ctx, request(dry_run=True))
     assert SendResult(result.decision, {"status": status}).sent is sent
+
+
+def _race(ctx, make_request, n: int = 8) -> list:
+    """``n`` threads send at once; returns their results."""
+    barrier = threading.Barrier(n)
+    results = []
+
+    def worker(i: int):
+        barrier.wait()
+        results.append(send(ctx, make_request(i)))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_racing_sends_to_one_person_respect_the_daily_cap(ctx):
+    from app.services.workspaces import update_settings
+
+    update_settings(ctx, DEMO, {"daily_cap": 3, "quiet_start": "00:00", "quiet_end": "00:00"})
+    results = _race(ctx, lambda i: request(to=NEW, text=None, template="order_shipped",
+                                           params=["Ana", f"A-{i}", "Monday"], purpose="delivery_update"))
+    assert sum(1 for r in results if r.sent) == 3
+    assert sorted(r.decision.reasons[0].code for r in results if not r.sent) == ["daily_cap"] * 5
+    assert count(ctx) == 3
+
+
+def test_racing_viber_sends_never_make_six_in_a_row(ctx):
+    results = _race(ctx, lambda i: request(channel="viber", text=None, template="delivery_notice",
+                                           params={"name": "Asha", "tracking": f"T{i}"}))
+    assert sum(1 for r in results if r.sent) == 5
+    assert [r.decision.reasons[0].code for r in results if not r.sent] == ["viber_in_a_row"] * 3

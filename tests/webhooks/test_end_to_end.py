@@ -225,3 +225,21 @@ def test_an_opt_out_twilio_reports_is_honoured_before_the_next_send(client, ctx,
     assert len(http.calls) == 1  # the second never reached Twilio
     post_twilio(client, twilio_inbound("START", "SMin3"))
     assert send_text(ctx, "sms", CUSTOMER, "Delivered.", dry_run=True).decision.allowed
+
+
+def test_viber_counts_what_may_have_gone_and_not_what_failed(client, ctx, acme, clock, http) -> None:
+    body = vonage_inbound("Is my parcel coming today?", "in-1", iso(clock() - timedelta(minutes=1)))
+    post_vonage(client, body, vonage_token(body, clock().timestamp()))
+
+    def counted() -> int:
+        return state(ctx, acme["viber"], VIBER_CUSTOMER).outbound_since_inbound
+
+    http.post(vonage_url(ctx), status=202, json={"message_uuid": "uuid-0"})
+    assert send_text(ctx, "viber", VIBER_CUSTOMER, "Update 0").message["status"] == st.ACCEPTED
+    assert counted() == 1
+    http.post(vonage_url(ctx), status=422, json=load_json("vonage_error_low_balance.json"))
+    assert send_text(ctx, "viber", VIBER_CUSTOMER, "Update 1").message["status"] == st.FAILED
+    assert counted() == 1  # it reached nobody
+    http.post(vonage_url(ctx), body=requests.ReadTimeout("read timed out"))
+    assert send_text(ctx, "viber", VIBER_CUSTOMER, "Update 2").message["status"] == st.UNKNOWN
+    assert counted() == 2  # it may have reached them: Viber's limit counts it

@@ -7,8 +7,9 @@ Usage:
 For each database and each preload size the script fills the messages table with that many stored
 messages (in a child process, so the filling does not count against this process's memory), then
 sends through ``services.send`` from one process (one thread, then several, as a threaded server
-serves) and prints sends/s, the per-send p50/p99, and the
-peak resident memory of the sending process. PostgreSQL runs only with --postgres (its tables are
+serves) and prints sends/s, the per-send p50/p99, the CPU this process spent per send (so a
+result from a slower or busier machine can be read against it) and the peak resident memory of
+the sending process. PostgreSQL runs only with --postgres (its tables are
 dropped and recreated).
 """
 
@@ -117,12 +118,13 @@ def run(url: str, instance: str, sends: int, threads: int) -> dict[str, float]:
         timings.append(time.perf_counter() - t0)
         assert result.message and result.message["status"] == "accepted"
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(one, range(sends)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     timings.sort()
-    return {"sends_per_s": sends / elapsed, "p50_ms": statistics.median(timings) * 1000,
+    return {"sends_per_s": sends / elapsed, "cpu_ms": cpu / sends * 1000,
+            "p50_ms": statistics.median(timings) * 1000,
             "p99_ms": timings[int(len(timings) * 0.99) - 1] * 1000, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -145,7 +147,7 @@ def main() -> None:
         return
     backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
     print(f"{'database':<11} {'stored':>9} {'threads':>7} {'sends/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'peak RSS MB':>12}")
+          f"{'CPU ms/send':>12} {'peak RSS MB':>12}")
     for name, pg_url in backends:
         for stored in args.preload:
             with tempfile.TemporaryDirectory() as instance:
@@ -161,7 +163,7 @@ def main() -> None:
                     values = dict(item.split("=") for item in out.split())
                     print(f"{name:<11} {stored:>9,} {threads:>7} {float(values['sends_per_s']):>9.0f} "
                           f"{float(values['p50_ms']):>8.2f} {float(values['p99_ms']):>8.2f} "
-                          f"{float(values['peak_rss_mb']):>12.1f}", flush=True)
+                          f"{float(values['cpu_ms']):>12.2f} {float(values['peak_rss_mb']):>12.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,23 @@ STATUS_WORDS = {
     "DELETED": "was deleted",
     "VANISHED": "no longer exists at the provider",
     "LIMIT_EXCEEDED": "is over the provider's template limit",
+    "PENDING_DELETION": "is being deleted",
+    "ARCHIVED": "is archived at the provider",
 }
+
+# What a template is after the channel reports an event about it (Meta's message_template_status_update).
+# Events missing here leave it as it was: FLAGGED warns but still sends, LOCKED and UNLOCKED concern
+# editing, and UNARCHIVED restores a status the event does not name (a template sync reads it).
+_STATUS_AFTER_EVENT = {
+    "APPROVED": APPROVED, "REINSTATED": APPROVED,
+    **{word: word for word in ("PENDING", "IN_APPEAL", "REJECTED", "PAUSED", "DISABLED", "DELETED",
+                               "PENDING_DELETION", "ARCHIVED", "LIMIT_EXCEEDED")},
+}
+
+
+def status_after_event(event: str) -> str | None:
+    """The template's status once the channel reported ``event``; None when the event does not say."""
+    return _STATUS_AFTER_EVENT.get(event.strip().upper())
 
 # Template categories as the channels name them.
 UTILITY, MARKETING, AUTHENTICATION = "UTILITY", "MARKETING", "AUTHENTICATION"

@@ -39,9 +39,12 @@ class ProviderError(Exception):
     """A provider said no, or could not be reached. ``outcome`` is ``failed`` or ``unknown``."""
 
     def __init__(self, code: str, explanation: str, *, action: str = "", retryable: bool = False,
-                 outcome: str = FAILED, provider_message: str = "", kind: str = "other") -> None:
+                 outcome: str = FAILED, provider_message: str = "", kind: str = "other",
+                 template_status: str = "") -> None:
         self.code = code
         self.kind = kind  # what happened in the product's words; see providers.errors
+        # The status the refused template is in now (PAUSED, DISABLED), when the error says so.
+        self.template_status = template_status
         self.explanation = explanation
         self.action = action
         self.retryable = retryable

@@ -35,15 +35,17 @@ class ErrorRow(ErrorInfo):
     """One row of a provider's error table, with the kind the code belongs to."""
 
     kind: str = OTHER
+    template_status: str = ""  # the error means the template is now in this status (PAUSED, DISABLED)
 
 
 class TypedProviderError(ProviderError):
     """A :class:`ProviderError` that also says which kind of failure it is."""
 
     def __init__(self, code: str, explanation: str, *, kind: str = OTHER, action: str = "",
-                 retryable: bool = False, outcome: str = FAILED, provider_message: str = "") -> None:
+                 retryable: bool = False, outcome: str = FAILED, provider_message: str = "",
+                 template_status: str = "") -> None:
         super().__init__(code, explanation, action=action, retryable=retryable, outcome=outcome,
-                         provider_message=provider_message, kind=kind)
+                         provider_message=provider_message, kind=kind, template_status=template_status)
 
 
 def lookup(table: Mapping[str, ErrorInfo], code: str | int, provider_message: str, provider_label: str,
@@ -58,7 +60,8 @@ def lookup(table: Mapping[str, ErrorInfo], code: str | int, provider_message: st
         return TypedProviderError(key, f"{provider_label}: {text}" if provider_message.strip() else text,
                                   provider_message=provider_message)
     return TypedProviderError(key, row.explanation, kind=getattr(row, "kind", OTHER), action=row.action,
-                              retryable=row.retryable, provider_message=provider_message)
+                              retryable=row.retryable, provider_message=provider_message,
+                              template_status=getattr(row, "template_status", ""))
 
 
 def not_configured(provider_label: str, missing: list[str]) -> TypedProviderError:

@@ -1,4 +1,5 @@
-"""What a provider's webhook says, in Herald's terms: customers' messages and delivery statuses.
+"""What a provider's webhook says, in Herald's terms: customers' messages, delivery statuses and
+template reviews.
 
 Each provider module turns its own payload into a :class:`WebhookBatch` with pure functions, so the
 parsing is tested without a server; the webhook service then applies the batch to the store.
@@ -37,12 +38,25 @@ class StatusEvent:
     account: str | None = None
 
 
+@dataclass(frozen=True)
+class TemplateEvent:
+    """The channel changed a template's review or quality status (approved, paused, disabled…)."""
+
+    account: str                    # the business account that owns the template (a WABA id)
+    name: str
+    language: str                   # as the provider wrote it: ``en_US`` or ``en-US``
+    event: str                      # the provider's word for what happened, upper case
+    provider_template_id: str | None = None
+    reason: str | None = None
+
+
 @dataclass
 class WebhookBatch:
     """Everything one webhook delivery carried; ``skipped`` notes what Herald does not act on."""
 
     inbound: list[InboundEvent] = field(default_factory=list)
     statuses: list[StatusEvent] = field(default_factory=list)
+    templates: list[TemplateEvent] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 

@@ -42,7 +42,7 @@ from .errors import (
     lookup,
     not_configured,
 )
-from .events import InboundEvent, StatusEvent, WebhookBatch, e164, from_unix, number_key
+from .events import InboundEvent, StatusEvent, TemplateEvent, WebhookBatch, e164, from_unix, number_key
 from .http import HttpProvider, Reply, server_error_unknown
 
 LABEL = "WhatsApp"
@@ -135,9 +135,9 @@ ERRORS: dict[str, ErrorInfo] = {
                        "Check which parameters are text, currency or date, and the header media type.",
                        kind=TEMPLATE),
     "132015": ErrorRow("The template is paused because of low quality.", "Choose another template.",
-                       kind=TEMPLATE),
+                       kind=TEMPLATE, template_status="PAUSED"),
     "132016": ErrorRow("The template is disabled because of low quality.", "Choose another template.",
-                       kind=TEMPLATE),
+                       kind=TEMPLATE, template_status="DISABLED"),
     "135000": ErrorRow("WhatsApp refused the message because of a user error.",
                        "Check the message and its parameters.", kind=CONTENT),
     "470": ErrorRow("More than 24 hours have passed since the customer last wrote, so WhatsApp only accepts "
@@ -397,11 +397,27 @@ def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
                 continue
             field_name = str(change.get("field", ""))
             value = change.get("value") if isinstance(change.get("value"), Mapping) else {}
-            if field_name != "messages":
+            if field_name == "messages":
+                _parse_messages_value(value, batch)
+            elif field_name == "message_template_status_update":
+                _parse_template_value(str(entry.get("id") or ""), value, batch)
+            else:
                 batch.skipped.append(f"field {field_name or '?'}")
-                continue
-            _parse_messages_value(value, batch)
     return batch
+
+
+def _parse_template_value(account: str, value: Mapping[str, Any], batch: WebhookBatch) -> None:
+    """A template's review or quality changed; the entry's id is the WhatsApp Business Account."""
+    name, language = value.get("message_template_name"), value.get("message_template_language")
+    event = str(value.get("event") or "").strip().upper()
+    if not account or not name or not language or not event:
+        batch.skipped.append("template status without account, name, language or event")
+        return
+    template_id = value.get("message_template_id")
+    batch.templates.append(TemplateEvent(
+        account=account, name=str(name), language=str(language), event=event,
+        provider_template_id=str(template_id) if template_id not in (None, "") else None,
+        reason=str(value["reason"]) if value.get("reason") not in (None, "", "NONE") else None))
 
 
 def _parse_messages_value(value: Mapping[str, Any], batch: WebhookBatch) -> None:

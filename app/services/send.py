@@ -40,6 +40,7 @@ from ..store.models import (
     Message,
     MessageEvent,
     Sender,
+    Template,
     Workspace,
     Writeback,
 )
@@ -290,6 +291,8 @@ _INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
 _INSERT_EVENT = MessageEvent.__table__.insert()
 _INSERT_KEY = IdempotencyKey.__table__.insert()
 _INSERT_WRITEBACK = Writeback.__table__.insert()
+_MARK_TEMPLATE = (Template.__table__.update().where(Template.__table__.c.id == bindparam("template_id"))
+                  .values(status=bindparam("status"), updated_at=bindparam("now")))
 _MARK_RESULT = (Message.__table__.update()
                 .where(Message.__table__.c.id == bindparam("message_id"),
                        Message.__table__.c.status == st.QUEUED))
@@ -407,6 +410,13 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                                                recorded_at=now))
         if changes["status"] == st.FAILED:  # it reached nobody: it is not one of the messages in a row
             recipients.unnote_outbound(session, prepared.sender_id, prepared.decision.recipient, claimed.at)
+        template = prepared.draft.template
+        if error is not None and error.template_status and template is not None:
+            # The channel paused or disabled the template: stop offering it until it says otherwise.
+            connection.execute(_MARK_TEMPLATE, {"template_id": prepared.template_id, "status": error.template_status,
+                                                "now": now})
+            log.warning("template %s (%s) is now %s at the provider (error %s)", template.name, template.language,
+                        error.template_status, error.code)
         if error is not None and error.kind == "opted_out" and request.channel == "sms":
             # The carrier or provider holds an opt-out we had not heard of: honour it from now on.
             recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)

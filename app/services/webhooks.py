@@ -21,12 +21,14 @@ from ..providers import twilio, vonage, whatsapp_cloud
 from ..providers.events import (
     InboundEvent,
     StatusEvent,
+    TemplateEvent,
     WebhookBatch,
     digits,
     id_key,
     number_key,
 )
-from ..store.models import Message, Sender
+from ..domain import templates
+from ..store.models import Message, Sender, Template
 from .context import Context
 from .recipients import record_inbound
 from .statuses import StatusUpdate, record_status
@@ -61,6 +63,8 @@ class Outcome:
     statuses_applied: int = 0
     statuses_duplicate: int = 0
     statuses_unknown: int = 0
+    templates_updated: int = 0
+    templates_unknown: int = 0
     skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,7 +127,47 @@ def apply(ctx: Context, senders: Sequence[Candidate], batch: WebhookBatch) -> Ou
         _inbound(ctx, senders, event, outcome)
     for status in batch.statuses:
         _status(ctx, senders, status, outcome)
+    for template in batch.templates:
+        _template(ctx, senders, template, outcome)
     return outcome
+
+
+def _template(ctx: Context, senders: Sequence[Candidate], event: TemplateEvent, outcome: Outcome) -> None:
+    """A template's new review or quality status, for the workspaces whose verified senders use that
+    business account (their ``waba_id`` option): a paused or disabled template stops being offered."""
+    status = templates.status_after_event(event.event)
+    if status is None:
+        note = f"template {event.name} ({event.language}): {event.event}"
+        if event.event == "UNARCHIVED":
+            note += "; run a template sync to read its status"
+        outcome.skipped.append(note)
+        log.info("template event not acted on: %s", note)
+        return
+    workspace_ids = {c.workspace_id for c in senders
+                     if c.provider == "whatsapp_cloud" and str(c.options.get("waba_id") or "").strip() == event.account}
+    languages = {event.language, event.language.replace("-", "_")}
+    matched = 0
+    if workspace_ids:
+        named = (Template.name == event.name) & Template.language.in_(languages)
+        if event.provider_template_id:
+            named = named | (Template.provider_template_id == event.provider_template_id)
+        with ctx.store.session() as session:
+            rows = session.scalars(select(Template).where(Template.workspace_id.in_(workspace_ids),
+                                                          Template.channel == "whatsapp", named))
+            now = ctx.now()
+            for row in rows:
+                matched += 1
+                if row.status != status:
+                    log.info("template %s (%s) of workspace %s: %s -> %s (%s)", row.name, row.language,
+                             row.workspace_id, row.status, status, event.reason or event.event)
+                    row.status, row.updated_at = status, now
+        ctx.workspaces.invalidate()
+    if matched:
+        outcome.templates_updated += matched
+    else:
+        outcome.templates_unknown += 1
+        log.info("template event %s for %s (%s) on account %s matches no stored template; acknowledged",
+                 event.event, event.name, event.language, event.account)
 
 def _moment(reported: datetime | None, now: datetime) -> datetime:
     """When it happened: the provider's time, but never in our future."""

@@ -2,7 +2,7 @@ import pytest
 
 from app.domain.refusals import Refused
 from app.domain.templates import (Button, Currency, DateTimeValue, TemplateSpec, bind_positional, choose,
-                                  clean_parameter, render, suggest_value)
+                                  clean_parameter, render, status_after_event, suggest_value)
 
 ORDER = TemplateSpec(name="order_shipped", language="en_US", channel="whatsapp", category="UTILITY",
                      status="APPROVED", body="Hi {{1}}, order {{2}} ships on {{3}}.", footer="Reply for help.")
@@ -90,3 +90,12 @@ def test_prefill_from_contact_where_the_name_obviously_maps():
     assert suggest_value(slots["first_name"], contact) == "Asha"
     assert suggest_value(slots["name"], contact) == "Asha Patel"
     assert suggest_value(slots["date"], contact) == ""
+
+
+@pytest.mark.parametrize("event, status", [
+    ("APPROVED", "APPROVED"), ("REINSTATED", "APPROVED"), ("paused", "PAUSED"), ("DISABLED", "DISABLED"),
+    ("REJECTED", "REJECTED"), ("PENDING_DELETION", "PENDING_DELETION"), ("ARCHIVED", "ARCHIVED"),
+    ("FLAGGED", None), ("LOCKED", None), ("UNLOCKED", None), ("UNARCHIVED", None), ("SOMETHING_NEW", None),
+])
+def test_what_a_channel_event_leaves_a_template_as(event, status):
+    assert status_after_event(event) == status

@@ -18,6 +18,7 @@ from app.domain import status as st
 from app.domain.templates import Button, Currency, DateTimeValue, TemplateSpec
 from app.providers import errors as kinds
 from app.providers.base import FAILED, UNKNOWN, Outbound
+from app.providers.events import TemplateEvent
 from app.providers.http import HttpClient
 from app.providers.whatsapp_cloud import (LABEL, TEMPLATE_FIELDS, WhatsAppCloudProvider, next_cursor,
                                           parse_template, parse_webhook, template_components)
@@ -391,4 +392,12 @@ def test_batched_changes_and_what_is_not_acted_on() -> None:
     batch = parse_webhook(payload)
     assert [e.text for e in batch.inbound] == ["Hi, is my order ready?", "Yes"]
     assert [(s.provider_message_id, s.status) for s in batch.statuses] == [("wamid.X", st.READ)]
-    assert batch.skipped == ["system message", "status deleted", "field message_template_status_update"]
+    assert batch.skipped == ["system message", "status deleted",
+                             "template status without account, name, language or event"]
+
+
+def test_a_documented_template_status_update_names_the_template_and_its_account() -> None:
+    batch = parse_webhook(load_json("whatsapp_template_status_update.json"))
+    assert batch.templates == [TemplateEvent(account="102290129340398", name="order_confirmation", language="en-US",
+                                             event="APPROVED", provider_template_id="1689556908129832", reason=None)]
+    assert batch.inbound == [] and batch.statuses == [] and batch.skipped == []

@@ -8,10 +8,12 @@ import json
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import requests
 from responses import matchers
 
 from app.domain import status as st
+from app.domain.refusals import Refused
 from app.services.send import SendRequest, send
 from tests.providers.docs import load_json
 from tests.webhooks.conftest import (ACCOUNT_SID, CUSTOMER, PHONE_NUMBER_ID, PUBLIC_BASE, VIBER_CUSTOMER,
@@ -243,3 +245,22 @@ def test_viber_counts_what_may_have_gone_and_not_what_failed(client, ctx, acme, 
     http.post(vonage_url(ctx), body=requests.ReadTimeout("read timed out"))
     assert send_text(ctx, "viber", VIBER_CUSTOMER, "Update 2").message["status"] == st.UNKNOWN
     assert counted() == 2  # it may have reached them: Viber's limit counts it
+
+
+def test_a_template_meta_reports_paused_is_not_offered_again(client, ctx, acme, http) -> None:
+    from app.services import workspaces as ws
+
+    ws.add_template(ctx, WORKSPACE, "whatsapp", "order_confirmation", "en_US", "Order {{1}} is confirmed.", "UTILITY")
+    documented = load_json("whatsapp_error_130429.json")  # Graph's error body, carrying the 132015 code
+    documented["error"].update(code=132015, message="(#132015) Cannot send message as the template is paused",
+                               error_data={"details": "Template is paused due to low quality"})
+    http.post(graph_url(ctx), status=400, json=documented)
+    request = SendRequest(workspace=WORKSPACE, channel="whatsapp", to=CUSTOMER, template="order_confirmation",
+                          params=["A-17"], purpose="confirmation", surface="api", origin="agent")
+    first = send(ctx, request)
+    assert (first.message["status"], first.message["error_code"]) == (st.FAILED, "132015")
+    assert [t.status for t in ws.list_templates(ctx, WORKSPACE, "whatsapp")] == ["PAUSED"]
+    assert ws.list_templates(ctx, WORKSPACE, "whatsapp", usable_only=True) == []
+    with pytest.raises(Refused) as refused:
+        send(ctx, request)
+    assert refused.value.code == "template_not_approved" and len(http.calls) == 1

@@ -8,8 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from app.domain.refusals import Refused
 from app.services import workspaces as ws
-from tests.webhooks.conftest import (APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, VERIFY_TOKEN, inbound_count,
+from app.services.send import SendRequest, send
+from tests.providers.docs import load_json
+from tests.webhooks.conftest import (APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, VERIFY_TOKEN, WABA_ID, WORKSPACE,
+                                     inbound_count,
                                      meta_signature, post_whatsapp, state, whatsapp_inbound, whatsapp_status)
 
 
@@ -120,3 +124,65 @@ def test_without_a_whatsapp_sender_nothing_verifies(client, ctx, clock) -> None:
 def test_a_verified_body_that_is_not_json_is_400(client, acme) -> None:
     body = b"not json"
     assert post_whatsapp(client, body).status_code == 400
+
+
+# --------------------------------------------------------------------------- template reviews
+
+
+def template_event(event: str, name: str = "order_confirmation", language: str = "en-US",
+                   account: str = WABA_ID) -> bytes:
+    payload = load_json("whatsapp_template_status_update.json")
+    payload["entry"][0]["id"] = account
+    value = payload["entry"][0]["changes"][0]["value"]
+    value.update(event=event, message_template_name=name, message_template_language=language)
+    return json.dumps(payload).encode()
+
+
+def template_status(ctx, workspace: str = WORKSPACE, name: str = "order_confirmation") -> str:
+    return next(t.status for t in ws.list_templates(ctx, workspace, "whatsapp") if t.name == name)
+
+
+def confirmation_template(ctx, workspace: str = WORKSPACE) -> None:
+    ws.add_template(ctx, workspace, "whatsapp", "order_confirmation", "en_US", "Order {{1}} is confirmed.", "UTILITY")
+
+
+def test_a_paused_template_stops_being_sendable_until_meta_reinstates_it(client, ctx, acme, http) -> None:
+    confirmation_template(ctx)
+    response = post_whatsapp(client, template_event("PAUSED"))
+    assert response.status_code == 200 and response.get_json()["templates_updated"] == 1
+    assert template_status(ctx) == "PAUSED"
+    with pytest.raises(Refused) as refused:
+        send(ctx, SendRequest(workspace=WORKSPACE, channel="whatsapp", to=CUSTOMER, template="order_confirmation",
+                              params=["A-17"], purpose="confirmation"))
+    assert refused.value.code == "template_not_approved" and "paused" in refused.value.reasons[0].message
+    assert len(http.calls) == 0
+
+    post_whatsapp(client, template_event("REINSTATED"))
+    assert template_status(ctx) == "APPROVED"
+
+
+def test_an_event_that_does_not_change_sendability_is_acknowledged_and_noted(client, ctx, acme) -> None:
+    confirmation_template(ctx)
+    body = post_whatsapp(client, template_event("FLAGGED")).get_json()
+    assert body["templates_updated"] == 0 and body["skipped"] == ["template order_confirmation (en-US): FLAGGED"]
+    assert template_status(ctx) == "APPROVED"
+
+
+def test_a_template_event_reaches_only_workspaces_on_that_business_account(client, ctx, acme) -> None:
+    ws.create_workspace(ctx, "globex")
+    ws.add_sender(ctx, "globex", "whatsapp", "whatsapp_cloud", "+14155550199", {
+        "phone_number_id": "999", "waba_id": "555000111", "access_token": "t", "app_secret": APP_SECRET})
+    confirmation_template(ctx)
+    confirmation_template(ctx, "globex")
+    body = post_whatsapp(client, template_event("DISABLED", account="555000111")).get_json()
+    assert body["templates_updated"] == 1
+    assert (template_status(ctx), template_status(ctx, "globex")) == ("APPROVED", "DISABLED")
+    unknown = post_whatsapp(client, template_event("DISABLED", name="never_heard_of")).get_json()
+    assert unknown["templates_unknown"] == 1
+
+
+def test_an_unsigned_template_event_changes_nothing(client, ctx, acme) -> None:
+    confirmation_template(ctx)
+    assert post_whatsapp(client, template_event("DISABLED"), secret=None).status_code == 401
+    assert post_whatsapp(client, template_event("DISABLED"), secret="not-the-secret").status_code == 403
+    assert template_status(ctx) == "APPROVED"

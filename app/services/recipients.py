@@ -67,18 +67,22 @@ def note_outbound(session: Session, sender_id: int, recipient: str, now: datetim
                                  {"sender_id": sender_id, "recipient": recipient, "now": now})
 
 
+# Taken back only while the failed message is still the latest one counted: a reply since then already
+# reset the count (it is then 0), and a message counted after it would be lost by a blind subtraction
+# (the count then stays one too high, which errs toward sending less).
 _UNCOUNT = (_STATE.update()
             .where(_STATE.c.sender_id == bindparam("b_sender"), _STATE.c.recipient == bindparam("b_recipient"),
-                   _STATE.c.outbound_since_inbound > 0,
-                   (_STATE.c.last_inbound_at.is_(None)) | (_STATE.c.last_inbound_at < bindparam("counted_at")))
-            .values(outbound_since_inbound=_STATE.c.outbound_since_inbound - 1))
+                   _STATE.c.last_outbound_at == bindparam("counted_at"), _STATE.c.outbound_since_inbound > 0)
+            .values(outbound_since_inbound=_STATE.c.outbound_since_inbound - 1,
+                    last_outbound_at=bindparam("previous")))
 
 
-def unnote_outbound(session: Session, sender_id: int, recipient: str, counted_at: datetime) -> None:
-    """Take back a message counted at ``counted_at`` that then failed; a reply since then already reset
-    the count, and the messages counted after it stay counted."""
+def unnote_outbound(session: Session, sender_id: int, recipient: str, counted_at: datetime,
+                    previous: datetime | None) -> None:
+    """Take back a message counted at ``counted_at`` that then failed, and put back the time of the
+    business message before it (``previous``): a message that reached nobody is no previous contact."""
     session.connection().execute(_UNCOUNT, {"b_sender": sender_id, "b_recipient": recipient,
-                                            "counted_at": counted_at})
+                                            "counted_at": counted_at, "previous": previous})
 
 
 def note_opt_out(session: Session, sender_id: int, recipient: str, now: datetime, reason: str) -> None:

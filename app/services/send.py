@@ -27,6 +27,7 @@ from ..domain.purposes import ORIGINS, PURPOSES
 from ..domain.refusals import Reason, Refused
 from ..domain.rules import CHANNEL_LABELS, CHANNELS, decide
 from ..domain.templates import (
+    APPROVED,
     Currency,
     DateTimeValue,
     ParamValue,
@@ -190,6 +191,7 @@ class _Prepared:
     outbound: Outbound | None
     request_hash: str
     provider: str
+    previous_outbound_at: datetime | None = None  # the person's last business message before this one
 
 
 def evaluate(ctx: Context, request: SendRequest, now: datetime | None = None) -> _Prepared:
@@ -236,7 +238,7 @@ def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetim
                             credentials=sender_credentials(ctx, sender),
                             status_callback=_status_callback(ctx, sender))
     return _Prepared(decision, draft, sender.id, workspace.id, template_row.id if template_row else None,
-                     outbound, _request_hash(request, recipient, sender), sender.provider)
+                     outbound, _request_hash(request, recipient, sender), sender.provider, state.last_outbound_at)
 
 
 def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
@@ -291,7 +293,9 @@ _INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
 _INSERT_EVENT = MessageEvent.__table__.insert()
 _INSERT_KEY = IdempotencyKey.__table__.insert()
 _INSERT_WRITEBACK = Writeback.__table__.insert()
-_MARK_TEMPLATE = (Template.__table__.update().where(Template.__table__.c.id == bindparam("template_id"))
+# Only an approved template is marked: a status the channel reported meanwhile is newer than this error.
+_MARK_TEMPLATE = (Template.__table__.update()
+                  .where(Template.__table__.c.id == bindparam("template_id"), Template.__table__.c.status == APPROVED)
                   .values(status=bindparam("status"), updated_at=bindparam("now")))
 _MARK_RESULT = (Message.__table__.update()
                 .where(Message.__table__.c.id == bindparam("message_id"),
@@ -409,7 +413,8 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                                                error_message=changes.get("error_message"), occurred_at=now,
                                                recorded_at=now))
         if changes["status"] == st.FAILED:  # it reached nobody: it is not one of the messages in a row
-            recipients.unnote_outbound(session, prepared.sender_id, prepared.decision.recipient, claimed.at)
+            recipients.unnote_outbound(session, prepared.sender_id, prepared.decision.recipient, claimed.at,
+                                       prepared.previous_outbound_at)
         template = prepared.draft.template
         if error is not None and error.template_status and template is not None:
             # The channel paused or disabled the template: stop offering it until it says otherwise.

@@ -27,7 +27,8 @@ def hold_until_commit(session: Session, scope: str) -> None:
     PostgreSQL: a transaction-level advisory lock on ``scope`` alone, so sends to other people go on
     in parallel. SQLite allows one writer at a time anyway: the transaction starts as IMMEDIATE, so
     it takes the write lock (waiting up to the busy timeout) before it reads, and its reads and
-    writes form one snapshot. Call it before the reads it protects and before any write.
+    writes form one snapshot. Call it before the reads it protects; on SQLite it refuses to run
+    once the transaction has begun, rather than protect nothing.
     """
     connection = session.connection()
     dialect = connection.dialect.name
@@ -35,6 +36,8 @@ def hold_until_commit(session: Session, scope: str) -> None:
         connection.execute(_ADVISORY, {"key": lock_key(scope)})
     elif dialect == "sqlite":
         raw = connection.connection.driver_connection
-        if raw is not None and not raw.in_transaction:
-            # The driver begins a transaction only at the first write; begin it here, as a writer.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if raw is not None and raw.in_transaction:
+            # Whatever began it may have read already, or begun as a reader: the lock would protect nothing.
+            raise RuntimeError("hold_until_commit must come before the transaction's first write on SQLite")
+        # The driver begins a transaction only at the first write; begin it here, as a writer.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -48,6 +48,7 @@ class TemplateEvent:
     event: str                      # the provider's word for what happened, upper case
     provider_template_id: str | None = None
     reason: str | None = None
+    occurred_at: datetime | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qs, urlsplit
 
@@ -400,14 +401,16 @@ def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
             if field_name == "messages":
                 _parse_messages_value(value, batch)
             elif field_name == "message_template_status_update":
-                _parse_template_value(str(entry.get("id") or ""), value, batch)
+                _parse_template_value(str(entry.get("id") or ""), from_unix(entry.get("time")), value, batch)
             else:
                 batch.skipped.append(f"field {field_name or '?'}")
     return batch
 
 
-def _parse_template_value(account: str, value: Mapping[str, Any], batch: WebhookBatch) -> None:
-    """A template's review or quality changed; the entry's id is the WhatsApp Business Account."""
+def _parse_template_value(account: str, occurred_at: datetime | None, value: Mapping[str, Any],
+                          batch: WebhookBatch) -> None:
+    """A template's review or quality changed; the entry's id is the WhatsApp Business Account and
+    its time is when the change happened."""
     name, language = value.get("message_template_name"), value.get("message_template_language")
     event = str(value.get("event") or "").strip().upper()
     if not account or not name or not language or not event:
@@ -417,7 +420,8 @@ def _parse_template_value(account: str, value: Mapping[str, Any], batch: Webhook
     batch.templates.append(TemplateEvent(
         account=account, name=str(name), language=str(language), event=event,
         provider_template_id=str(template_id) if template_id not in (None, "") else None,
-        reason=str(value["reason"]) if value.get("reason") not in (None, "", "NONE") else None))
+        reason=str(value["reason"]) if value.get("reason") not in (None, "", "NONE") else None,
+        occurred_at=occurred_at))
 
 
 def _parse_messages_value(value: Mapping[str, Any], batch: WebhookBatch) -> None:

@@ -157,10 +157,16 @@ def _template(ctx: Context, senders: Sequence[Candidate], event: TemplateEvent, 
             now = ctx.now()
             for row in rows:
                 matched += 1
+                if _older(event.occurred_at, row.updated_at):
+                    # Meta retries deliveries for days: a late event must not undo a newer change.
+                    outcome.skipped.append(f"template {event.name} ({event.language}): {event.event} is older "
+                                           "than its last change")
+                    continue
                 if row.status != status:
                     log.info("template %s (%s) of workspace %s: %s -> %s (%s)", row.name, row.language,
                              row.workspace_id, row.status, status, event.reason or event.event)
-                    row.status, row.updated_at = status, now
+                # Stamped even when the status stays: it is now known as of this event.
+                row.status, row.updated_at = status, now
         ctx.workspaces.invalidate()
     if matched:
         outcome.templates_updated += matched
@@ -168,6 +174,12 @@ def _template(ctx: Context, senders: Sequence[Candidate], event: TemplateEvent, 
         outcome.templates_unknown += 1
         log.info("template event %s for %s (%s) on account %s matches no stored template; acknowledged",
                  event.event, event.name, event.language, event.account)
+
+def _older(reported: datetime | None, changed_at: datetime | None) -> bool:
+    """Did the provider's event happen before our last change? It reports whole seconds, so an
+    event in the same second as the change counts as the later one."""
+    return reported is not None and changed_at is not None and reported < changed_at.replace(microsecond=0)
+
 
 def _moment(reported: datetime | None, now: datetime) -> datetime:
     """When it happened: the provider's time, but never in our future."""

@@ -399,5 +399,6 @@ def test_batched_changes_and_what_is_not_acted_on() -> None:
 def test_a_documented_template_status_update_names_the_template_and_its_account() -> None:
     batch = parse_webhook(load_json("whatsapp_template_status_update.json"))
     assert batch.templates == [TemplateEvent(account="102290129340398", name="order_confirmation", language="en-US",
-                                             event="APPROVED", provider_template_id="1689556908129832", reason=None)]
+                                             event="APPROVED", provider_template_id="1689556908129832", reason=None,
+                                             occurred_at=datetime.fromtimestamp(1739321024, tz=timezone.utc))]
     assert batch.inbound == [] and batch.statuses == [] and batch.skipped == []

@@ -4,7 +4,7 @@ over the raw body, and what a verified delivery changes (and what a refused one 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -129,10 +129,10 @@ def test_a_verified_body_that_is_not_json_is_400(client, acme) -> None:
 # --------------------------------------------------------------------------- template reviews
 
 
-def template_event(event: str, name: str = "order_confirmation", language: str = "en-US",
+def template_event(event: str, at: datetime, name: str = "order_confirmation", language: str = "en-US",
                    account: str = WABA_ID) -> bytes:
     payload = load_json("whatsapp_template_status_update.json")
-    payload["entry"][0]["id"] = account
+    payload["entry"][0].update(id=account, time=int(at.timestamp()))
     value = payload["entry"][0]["changes"][0]["value"]
     value.update(event=event, message_template_name=name, message_template_language=language)
     return json.dumps(payload).encode()
@@ -146,9 +146,9 @@ def confirmation_template(ctx, workspace: str = WORKSPACE) -> None:
     ws.add_template(ctx, workspace, "whatsapp", "order_confirmation", "en_US", "Order {{1}} is confirmed.", "UTILITY")
 
 
-def test_a_paused_template_stops_being_sendable_until_meta_reinstates_it(client, ctx, acme, http) -> None:
+def test_a_paused_template_stops_being_sendable_until_meta_reinstates_it(client, ctx, acme, http, clock) -> None:
     confirmation_template(ctx)
-    response = post_whatsapp(client, template_event("PAUSED"))
+    response = post_whatsapp(client, template_event("PAUSED", clock()))
     assert response.status_code == 200 and response.get_json()["templates_updated"] == 1
     assert template_status(ctx) == "PAUSED"
     with pytest.raises(Refused) as refused:
@@ -157,32 +157,41 @@ def test_a_paused_template_stops_being_sendable_until_meta_reinstates_it(client,
     assert refused.value.code == "template_not_approved" and "paused" in refused.value.reasons[0].message
     assert len(http.calls) == 0
 
-    post_whatsapp(client, template_event("REINSTATED"))
+    post_whatsapp(client, template_event("REINSTATED", clock()))
     assert template_status(ctx) == "APPROVED"
 
 
-def test_an_event_that_does_not_change_sendability_is_acknowledged_and_noted(client, ctx, acme) -> None:
+def test_a_late_redelivered_event_does_not_undo_a_newer_change(client, ctx, acme, clock) -> None:
     confirmation_template(ctx)
-    body = post_whatsapp(client, template_event("FLAGGED")).get_json()
+    paused_at = clock.advance(hours=1)  # Meta paused it, but that delivery did not get through
+    clock.advance(hours=3)
+    post_whatsapp(client, template_event("REINSTATED", clock()))
+    body = post_whatsapp(client, template_event("PAUSED", paused_at)).get_json()  # Meta's retry, late
+    assert template_status(ctx) == "APPROVED" and "older than its last change" in body["skipped"][0]
+
+
+def test_an_event_that_does_not_change_sendability_is_acknowledged_and_noted(client, ctx, acme, clock) -> None:
+    confirmation_template(ctx)
+    body = post_whatsapp(client, template_event("FLAGGED", clock())).get_json()
     assert body["templates_updated"] == 0 and body["skipped"] == ["template order_confirmation (en-US): FLAGGED"]
     assert template_status(ctx) == "APPROVED"
 
 
-def test_a_template_event_reaches_only_workspaces_on_that_business_account(client, ctx, acme) -> None:
+def test_a_template_event_reaches_only_workspaces_on_that_business_account(client, ctx, acme, clock) -> None:
     ws.create_workspace(ctx, "globex")
     ws.add_sender(ctx, "globex", "whatsapp", "whatsapp_cloud", "+14155550199", {
         "phone_number_id": "999", "waba_id": "555000111", "access_token": "t", "app_secret": APP_SECRET})
     confirmation_template(ctx)
     confirmation_template(ctx, "globex")
-    body = post_whatsapp(client, template_event("DISABLED", account="555000111")).get_json()
+    body = post_whatsapp(client, template_event("DISABLED", clock(), account="555000111")).get_json()
     assert body["templates_updated"] == 1
     assert (template_status(ctx), template_status(ctx, "globex")) == ("APPROVED", "DISABLED")
-    unknown = post_whatsapp(client, template_event("DISABLED", name="never_heard_of")).get_json()
+    unknown = post_whatsapp(client, template_event("DISABLED", clock(), name="never_heard_of")).get_json()
     assert unknown["templates_unknown"] == 1
 
 
-def test_an_unsigned_template_event_changes_nothing(client, ctx, acme) -> None:
+def test_an_unsigned_template_event_changes_nothing(client, ctx, acme, clock) -> None:
     confirmation_template(ctx)
-    assert post_whatsapp(client, template_event("DISABLED"), secret=None).status_code == 401
-    assert post_whatsapp(client, template_event("DISABLED"), secret="not-the-secret").status_code == 403
+    assert post_whatsapp(client, template_event("DISABLED", clock()), secret=None).status_code == 401
+    assert post_whatsapp(client, template_event("DISABLED", clock()), secret="not-the-secret").status_code == 403
     assert template_status(ctx) == "APPROVED"

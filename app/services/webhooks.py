@@ -146,15 +146,15 @@ def _template(ctx: Context, senders: Sequence[Candidate], event: TemplateEvent, 
     workspace_ids = {c.workspace_id for c in senders
                      if c.provider == "whatsapp_cloud" and str(c.options.get("waba_id") or "").strip() == event.account}
     languages = {event.language, event.language.replace("-", "_")}
-    matched = 0
+    matched = applied = 0
     if workspace_ids:
         named = (Template.name == event.name) & Template.language.in_(languages)
         if event.provider_template_id:
             named = named | (Template.provider_template_id == event.provider_template_id)
+        stamp = _moment(event.occurred_at, ctx.now())
         with ctx.store.session() as session:
             rows = session.scalars(select(Template).where(Template.workspace_id.in_(workspace_ids),
                                                           Template.channel == "whatsapp", named))
-            now = ctx.now()
             for row in rows:
                 matched += 1
                 if _older(event.occurred_at, row.updated_at):
@@ -166,14 +166,15 @@ def _template(ctx: Context, senders: Sequence[Candidate], event: TemplateEvent, 
                     log.info("template %s (%s) of workspace %s: %s -> %s (%s)", row.name, row.language,
                              row.workspace_id, row.status, status, event.reason or event.event)
                 # Stamped even when the status stays: it is now known as of this event.
-                row.status, row.updated_at = status, now
+                row.status, row.updated_at = status, stamp
+                applied += 1
         ctx.workspaces.invalidate()
-    if matched:
-        outcome.templates_updated += matched
-    else:
+    outcome.templates_updated += applied
+    if not matched:
         outcome.templates_unknown += 1
         log.info("template event %s for %s (%s) on account %s matches no stored template; acknowledged",
                  event.event, event.name, event.language, event.account)
+
 
 def _older(reported: datetime | None, changed_at: datetime | None) -> bool:
     """Did the provider's event happen before our last change? It reports whole seconds, so an

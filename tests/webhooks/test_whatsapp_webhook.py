@@ -168,6 +168,7 @@ def test_a_late_redelivered_event_does_not_undo_a_newer_change(client, ctx, acme
     post_whatsapp(client, template_event("REINSTATED", clock()))
     body = post_whatsapp(client, template_event("PAUSED", paused_at)).get_json()  # Meta's retry, late
     assert template_status(ctx) == "APPROVED" and "older than its last change" in body["skipped"][0]
+    assert body["templates_updated"] == 0 and body["templates_unknown"] == 0
 
 
 def test_an_event_that_does_not_change_sendability_is_acknowledged_and_noted(client, ctx, acme, clock) -> None:

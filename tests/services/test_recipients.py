@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.services import recipients
@@ -26,15 +27,19 @@ def current(ctx, sender_id: int, person: str = PERSON) -> tuple:
         return (row.outbound_since_inbound, row.last_outbound_at) if row else None
 
 
-def test_a_failed_message_is_taken_back_and_the_one_before_it_is_the_last_again(ctx, clock):
+@pytest.mark.parametrize("failed, expected", [
+    ("second", (1, "first")),  # the latest counted: taken back, and the one before it is the last again
+    ("first", (2, "second")),  # one counted after it: kept, one too many rather than one too few
+])
+def test_a_failed_message_is_taken_back_only_while_it_is_the_latest_counted(ctx, clock, failed, expected):
     sender = viber_sender(ctx)
-    first, second = clock(), clock() + timedelta(minutes=5)
+    at = {"first": clock(), "second": clock() + timedelta(minutes=5)}
     with ctx.store.session() as session:
-        recipients.note_outbound(session, sender, PERSON, first)
-        recipients.note_outbound(session, sender, PERSON, second)
+        recipients.note_outbound(session, sender, PERSON, at["first"])
+        recipients.note_outbound(session, sender, PERSON, at["second"])
     with ctx.store.session() as session:
-        recipients.unnote_outbound(session, sender, PERSON, second, first)
-    assert current(ctx, sender) == (1, first)
+        recipients.unnote_outbound(session, sender, PERSON, at[failed], at["first"] if failed == "second" else None)
+    assert current(ctx, sender) == (expected[0], at[expected[1]])
 
 
 def test_a_reply_between_the_claim_and_the_failure_is_not_undone_twice(ctx, clock):
@@ -50,17 +55,6 @@ def test_a_reply_between_the_claim_and_the_failure_is_not_undone_twice(ctx, cloc
     with ctx.store.session() as session:
         recipients.unnote_outbound(session, sender, PERSON, failed_at, None)
     assert current(ctx, sender) == (1, later)
-
-
-def test_a_message_counted_after_the_failed_one_keeps_its_count(ctx, clock):
-    sender = viber_sender(ctx)
-    failed_at, later = clock(), clock() + timedelta(seconds=1)
-    with ctx.store.session() as session:
-        recipients.note_outbound(session, sender, PERSON, failed_at)
-        recipients.note_outbound(session, sender, PERSON, later)
-    with ctx.store.session() as session:
-        recipients.unnote_outbound(session, sender, PERSON, failed_at, None)
-    assert current(ctx, sender) == (2, later)  # one too many rather than one too few
 
 
 def test_a_first_viber_message_that_failed_leaves_the_person_a_first_contact(ctx):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import Config, from_env
+from .config import Config, check, from_env
+from .logs import configure_logging, install_request_ids
 from .security.sealing import Sealer
 from .services.context import Context
 from .store import Store
@@ -17,22 +17,28 @@ EXTENSION = "herald"
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, store, blueprints, CLI — the only wiring place."""
+    """Build the application: configuration, store, blueprints, CLI — the only wiring place.
+
+    Outside the embedded default a missing secret or broker stops start-up with one sentence
+    (:class:`app.config.ConfigError`), and the schema is left to the release step
+    (``flask --app app db upgrade``) instead of every process racing to migrate it.
+    """
     if isinstance(config, Config):
         settings = config
     else:
         settings = from_env()
         if config:
             settings = settings.with_overrides(config)
+    check(settings)
     app = Flask(__name__, instance_path=settings.instance_path, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       TESTING=settings.testing, HERALD=settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_format)
+    install_request_ids(app)
 
     sealer = Sealer(*settings.encryption_keys)
     store = Store(settings.database_url, Cipher(sealer.seal, sealer.unseal))
-    if settings.extra.get("migrate", True):
+    if settings.extra.get("migrate", settings.embedded):
         store.migrate()
     ctx = Context(store=store, config=settings)
     if "clock" in settings.extra:
@@ -43,7 +49,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .services.intercom import write_note as intercom_writer
     ctx.writers["intercom"] = intercom_writer
 
-    _retry_writebacks_when_serving(app, ctx)
+    if settings.tasks == "celery":
+        from .tasks import make_celery
+
+        make_celery(app)
 
     from .web import register_blueprints
 
@@ -56,21 +65,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
         ensure_demo(ctx)
     return app
-
-
-def _retry_writebacks_when_serving(app: Flask, ctx: Context) -> None:
-    """Start the write-back retry loop with the first request, so CLI commands never start it."""
-    seconds = ctx.config.writeback_retry_seconds
-    if ctx.config.testing or seconds <= 0:
-        return
-    started: list[object] = []
-
-    @app.before_request
-    def _start_loop() -> None:
-        if not started:
-            from .services.writeback import start_retry_loop
-
-            started.append(start_retry_loop(ctx, seconds))
 
 
 def context_of(app: Flask) -> Context:

@@ -377,11 +377,44 @@ def keys_generate() -> None:
 
 
 @writeback_cli.command("retry")
-def writeback_retry() -> None:
-    """Retry write-backs to Intercom and HubSpot that are due."""
-    from .services.writeback import run_due
+@click.option("--failed", "failed", is_flag=True, help="Put write-backs that gave up back in line (all, or --id).")
+@click.option("--id", "ids", type=int, multiple=True, help="With --failed: only this write-back (repeatable).")
+def writeback_retry(failed: bool, ids: tuple[int, ...]) -> None:
+    """Retry write-backs to Intercom and HubSpot that are due now (the workers also do this every 30 s)."""
+    from .services.writeback import requeue_failed, run_due
 
+    if failed:
+        chosen = requeue_failed(_ctx(), list(ids) or None)
+        click.echo(f"Put {len(chosen)} failed write-back(s) back in line" + (f": {', '.join(map(str, chosen))}."
+                                                                             if chosen else "."))
+        return
+    if ids:
+        raise click.UsageError("--id goes with --failed")
     click.echo(f"Tried {run_due(_ctx())} write-back(s).")
+
+
+@writeback_cli.command("list")
+@click.option("--failed", "only_failed", is_flag=True, help="Only those that gave up after every attempt.")
+@click.option("--status", type=click.Choice(["pending", "failed", "done"]), help="Only this status.")
+@click.option("--json", "as_json", is_flag=True)
+def writeback_list(only_failed: bool, status: str | None, as_json: bool) -> None:
+    """Write-backs to Intercom and HubSpot, newest first, with their last error."""
+    from .services.writeback import listing
+
+    rows = listing(_ctx(), "failed" if only_failed else status)
+    if as_json:
+        click.echo(json.dumps([{**vars(r), "next_attempt_at": r.next_attempt_at.isoformat(),
+                                "created_at": r.created_at.isoformat()} for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No write-backs" + (f" with status {('failed' if only_failed else status)}." if
+                                        (only_failed or status) else "."))
+        return
+    for r in rows:
+        line = f"{r.id:>6}  {r.host:<8} {r.message}  {r.status:<7} attempts {r.attempts}"
+        if r.last_error and r.status != "done":
+            line += f"  last error: {r.last_error[:160]}"
+        click.echo(line)
 
 
 consent_cli = AppGroup("consent", help="Customers' marketing consent, per channel, with who recorded it and when.")

@@ -44,14 +44,27 @@ class Config:
     testing: bool = False
     max_body_bytes: int = 256 * 1024
     provider_timeout: tuple[float, float] = (3.05, 10.0)
-    writeback_retry_seconds: float = 60.0
+    # "celery": background work goes to the broker's workers; "inline": it runs at once, in-process
+    tasks: str = "inline"
+    broker_url: str = ""
+    broker_visibility_timeout: float = 300.0
+    hosts: tuple[str, ...] = ("intercom", "hubspot")
+    log_format: str = "text"
+    # settings whose value was generated under instance/ rather than given (a second machine would differ)
+    generated: frozenset[str] = frozenset()
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """The one-command default: SQLite and the demo, no other server, keys kept under instance/."""
+        return self.database_url.startswith("sqlite") and self.demo
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Config":
         known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
         unknown = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
         if isinstance(known.get("encryption_keys"), str):
             known["encryption_keys"] = (known["encryption_keys"],)
+        known.setdefault("generated", self.generated - set(known))
         updated = replace(self, **known, extra={**self.extra, **unknown})
         if not updated.demo:  # the demo's public credentials never outlive the demo
             public = {name: "" for name, value in DEMO_CREDENTIALS.items()
@@ -73,6 +86,49 @@ def _instance_secret(instance: Path, name: str, make) -> str:
     return value
 
 
+class ConfigError(SystemExit):
+    """A setting Herald cannot start without: one sentence naming the variable, exit status 1."""
+
+
+REQUIRED_SECRETS = {"secret_key": "SECRET_KEY", "encryption_keys": "ENCRYPTION_KEY"}
+HOST_SECRETS = {
+    "intercom": (("intercom_client_id", "INTERCOM_CLIENT_ID"), ("intercom_client_secret", "INTERCOM_CLIENT_SECRET")),
+    "hubspot": (("hubspot_client_id", "HUBSPOT_CLIENT_ID"), ("hubspot_client_secret", "HUBSPOT_CLIENT_SECRET"),
+                ("hubspot_app_id", "HUBSPOT_APP_ID")),
+}
+
+
+def problems(config: Config) -> list[str]:
+    """What stops this configuration from running outside the embedded default, one sentence each.
+
+    Tests (``testing``) build deliberately partial configurations and are not held to it.
+    """
+    if config.embedded or config.testing:
+        return []
+    found = []
+    for name, variable in REQUIRED_SECRETS.items():
+        if not getattr(config, name) or name in config.generated:
+            found.append(f"{variable} is not set: outside the embedded default every machine must be given the "
+                         f"same {variable} (`python -m app.security.sealing` prints a new encryption key; any long random string will do for SECRET_KEY).")
+    for host in config.hosts:
+        for name, variable in HOST_SECRETS.get(host, ()):
+            if not getattr(config, name) or getattr(config, name) == DEMO_CREDENTIALS.get(name):
+                found.append(f"{variable} is not set, and Herald serves {host.capitalize()} (HERALD_HOSTS); "
+                             f"set it from the app's settings in {host.capitalize()}, or leave {host} out of "
+                             "HERALD_HOSTS.")
+    if config.tasks == "celery" and not config.broker_url:
+        found.append("REDIS_URL (or CELERY_BROKER_URL) is not set: outside the embedded default background "
+                     "work runs on Celery workers and needs a broker.")
+    return found
+
+
+def check(config: Config) -> None:
+    """Refuse to start a misconfigured production process, naming the first missing variable."""
+    found = problems(config)
+    if found:
+        raise ConfigError("Herald cannot start: " + found[0])
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Config:
     """Read the environment; anything unset falls back to the embedded default."""
     env = os.environ if env is None else env
@@ -90,8 +146,22 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
     demo = get("HERALD_DEMO", "1") not in ("0", "false", "no")
     # The demo's app credentials are public: they stand in only while the demo is on.
     demo_value = (lambda value: value) if demo else (lambda value: "")
-    secret_key = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
-    keys = env.get("ENCRYPTION_KEY") or _instance_secret(instance, "encryption_key", new_key)
+    embedded = database_url.startswith("sqlite") and demo
+    generated: set[str] = set()
+    # Outside the embedded default keys are never made up: a second machine would not read the first's data.
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if not secret_key and embedded:
+        secret_key = _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+        generated.add("secret_key")
+    keys = env.get("ENCRYPTION_KEY", "").strip()
+    if not keys and embedded:
+        keys = _instance_secret(instance, "encryption_key", new_key)
+        generated.add("encryption_keys")
+    broker = get("CELERY_BROKER_URL", get("REDIS_URL", ""))
+    if not broker and embedded:
+        broker = f"sqla+sqlite:///{instance / 'broker.db'}"
+    hosts = tuple(h.strip().lower() for h in get("HERALD_HOSTS", "intercom,hubspot").split(",")
+                  if h.strip() and h.strip().lower() not in ("none", "-"))
     return Config(
         database_url=database_url,
         secret_key=secret_key,
@@ -110,5 +180,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         hubspot_api_base=get("HUBSPOT_API_BASE", "https://api.hubapi.com").rstrip("/"),
         instance_path=str(instance),
         demo=demo,
-        writeback_retry_seconds=float(get("HERALD_WRITEBACK_RETRY_SECONDS", "60")),
+        tasks=get("HERALD_TASKS", "celery").lower(),
+        broker_url=broker,
+        broker_visibility_timeout=float(get("HERALD_TASK_VISIBILITY_TIMEOUT", "300")),
+        hosts=hosts,
+        log_format=get("HERALD_LOG_FORMAT", "text" if embedded else "json").lower(),
+        generated=frozenset(generated),
     )

@@ -67,6 +67,7 @@ def postgres_ready() -> str:
 def _settings(url: str, instance: Path, **extra) -> dict:
     return {"database_url": url, "secret_key": "test-secret-key", "encryption_keys": (TEST_ENCRYPTION_KEY,),
             "instance_path": str(instance), "testing": True, "public_base_url": "https://herald.test",
+            "tasks": "inline",
             **extra}
 
 

@@ -33,3 +33,7 @@ class Sealer:
 
 def new_key() -> str:
     return Fernet.generate_key().decode("ascii")
+
+
+if __name__ == "__main__":  # `python -m app.security.sealing`: a new ENCRYPTION_KEY, before any is configured
+    print(new_key())

@@ -27,6 +27,8 @@ class Context:
     # host name ("intercom", "hubspot") -> function that writes one send back to that host
     writers: dict[str, Callable[["Context", Any], None]] = field(default_factory=dict)
     workspaces: WorkspaceSnapshots = field(default_factory=WorkspaceSnapshots)
+    # where background work goes: Celery in a served app, at once in-process (InlineJobs) elsewhere
+    jobs: Any = None
 
     def provider(self, name: str) -> Provider:
         if name not in self.providers:
@@ -35,6 +37,12 @@ class Context:
                 raise LookupError(f"provider {name!r} is not available in this installation")
             self.providers[name] = cls.from_config(self.config)
         return self.providers[name]
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            from .jobs import InlineJobs
+
+            self.jobs = InlineJobs(self)
 
     def now(self) -> datetime:
         return self.clock()

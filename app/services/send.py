@@ -48,6 +48,7 @@ from ..store.models import (
 from . import policy as policy_service
 from . import recipients
 from .context import Context
+from .jobs import enqueue
 from .snapshots import WorkspaceSnapshot
 from .workspaces import sender_credentials, templates_for, to_spec
 
@@ -292,7 +293,7 @@ def new_public_id(now: datetime) -> str:
 _INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
 _INSERT_EVENT = MessageEvent.__table__.insert()
 _INSERT_KEY = IdempotencyKey.__table__.insert()
-_INSERT_WRITEBACK = Writeback.__table__.insert()
+_INSERT_WRITEBACK = Writeback.__table__.insert().returning(Writeback.__table__.c.id)
 # Only an approved template is marked: a status the channel reported meanwhile is newer than this error.
 _MARK_TEMPLATE = (Template.__table__.update()
                   .where(Template.__table__.c.id == bindparam("template_id"), Template.__table__.c.status == APPROVED)
@@ -336,14 +337,16 @@ def _claim(session: Session, request: SendRequest, prepared: _Prepared, now: dat
                                              created_at=now))
     connection.execute(_INSERT_EVENT, dict(message_id=message_id, status=st.QUEUED, dedupe_key=None, error_code=None,
                                            error_message=None, occurred_at=now, recorded_at=now))
+    writebacks: tuple[int, ...] = ()
     if request.writeback:
-        connection.execute(_INSERT_WRITEBACK, dict(
+        writebacks = (connection.execute(_INSERT_WRITEBACK, dict(
             message_id=message_id, host=str(request.writeback.get("host")), target=dict(request.writeback),
-            status="pending", attempts=0, last_error=None, next_attempt_at=now, created_at=now, done_at=None))
+            status="pending", attempts=0, last_error=None, next_attempt_at=now, created_at=now,
+            done_at=None)).scalar_one(),)
     # Counted now, while the lock is held, not when the provider answers: a send racing this one
     # must see it. A send that fails is taken off the count again.
     recipients.note_outbound(session, prepared.sender_id, decision.recipient, now)
-    return _Claimed(message_id, row["public_id"], now, message_view(Message(id=message_id, **row), None))
+    return _Claimed(message_id, row["public_id"], now, message_view(Message(id=message_id, **row), None), writebacks)
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,7 @@ class _Claimed:
     public_id: str
     at: datetime
     view: dict[str, Any]
+    writebacks: tuple[int, ...] = ()
 
 
 def _claimed_key(session: Session, workspace_id: int, key: str) -> IdempotencyKey | None:
@@ -427,8 +431,7 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
             recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)
     view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),
             "status_label": st.label(changes["status"])}
-    if request.writeback:  # the host hears of failures too, so the agent sees them where they work
-        from .writeback import run_pending_for
-
-        run_pending_for(ctx, claimed.id)
+    # The host hears of failures too, so the agent sees them where they work; a worker writes it.
+    for writeback_id in claimed.writebacks:
+        enqueue(ctx, "writeback", writeback_id)
     return view

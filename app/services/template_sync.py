@@ -10,6 +10,7 @@ alone.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -19,9 +20,11 @@ from ..domain.refusals import Reason, Refused
 from ..domain.templates import APPROVED
 from ..providers.base import ProviderError
 from ..providers.whatsapp_cloud import SyncedTemplate, WhatsAppCloudProvider
-from ..store.models import Template
+from ..store.models import Sender, Template, Workspace
 from .context import Context
 from .workspaces import sender_credentials, workspace_named
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 VANISHED = "VANISHED"
@@ -134,3 +137,21 @@ def _store(ctx: Context, workspace_id: int, templates: list[SyncedTemplate], rep
             if key not in seen and row.provider_template_id and row.status != VANISHED:
                 row.status, row.updated_at = VANISHED, now
                 report.vanished.append(f"{row.name} ({row.language})")
+
+
+def sync_all_workspaces(ctx: Context) -> dict[str, str]:
+    """The periodic sync: every workspace with a WhatsApp Cloud account; one failing never stops the rest."""
+    with ctx.store.session() as session:
+        names = list(session.scalars(
+            select(Workspace.name).join(Sender, Sender.workspace_id == Workspace.id)
+            .where(Sender.provider == "whatsapp_cloud").distinct().order_by(Workspace.name)))
+    results: dict[str, str] = {}
+    for name in names:
+        try:
+            report = sync_templates(ctx, name)
+        except Refused as refused:
+            results[name] = str(refused)
+            log.info("template sync for %s skipped: %s", name, results[name])
+        else:
+            results[name] = f"{report.fetched} fetched"
+    return results

@@ -1,19 +1,24 @@
 """Recording a send back in Intercom or HubSpot: after the send, never failing it, retried until done.
 
-Each attempt first takes a lease on the row (a conditional UPDATE), so two processes — or the send
-path and the retry loop — never write the same record twice; the host is called outside any
-database transaction.
+The send commits a write-back row with the message (an outbox) and enqueues a job naming it; a
+worker makes the call. Each attempt first takes a lease on the row (a conditional UPDATE), so two
+workers never write the same record twice, and the host is called outside any database
+transaction. A host that keeps failing is retried with exponential backoff and jitter; after
+``MAX_ATTEMPTS`` the row is kept as failed, listed by ``writeback list --failed`` and put back in
+line by ``writeback retry --failed``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import timedelta
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import select, update
 
-from ..store.models import Writeback
+from ..store.models import Message, Writeback
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -22,9 +27,11 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
 
 
-def backoff(attempts: int) -> timedelta:
-    """1 min, 2, 4 … capped at 4 h: a host outage is ridden out without hammering it."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
+def backoff(attempts: int, jitter: float = 0.5) -> timedelta:
+    """1 min, 2, 4 … capped at 4 h, each spread by ±50 % (``jitter`` in [0, 1)), so a host outage is
+    ridden out without every worker calling it back in the same second."""
+    base = 60.0 * min(2 ** max(attempts - 1, 0), 240)
+    return timedelta(seconds=base * (0.5 + min(max(jitter, 0.0), 1.0)))
 
 
 def _lease(ctx: Context, writeback_id: int) -> Writeback | None:
@@ -40,7 +47,7 @@ def _lease(ctx: Context, writeback_id: int) -> Writeback | None:
         return session.get(Writeback, writeback_id)
 
 
-def _attempt(ctx: Context, writeback_id: int) -> str:
+def attempt(ctx: Context, writeback_id: int, jitter: Callable[[], float] = random.random) -> str:
     """One attempt; returns the row's status afterwards ("done", "pending", "failed") or "busy"."""
     row = _lease(ctx, writeback_id)
     if row is None:
@@ -63,38 +70,58 @@ def _attempt(ctx: Context, writeback_id: int) -> str:
         else:
             fresh.last_error = error
             fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "pending"
-            fresh.next_attempt_at = now + backoff(fresh.attempts)
-            log.warning("write-back %s to %s failed (attempt %s): %s", fresh.id, fresh.host, fresh.attempts, error)
+            fresh.next_attempt_at = now + backoff(fresh.attempts, jitter())
+            log.warning("write-back %s to %s failed (attempt %s of %s): %s", fresh.id, fresh.host, fresh.attempts,
+                        MAX_ATTEMPTS, error, extra={"writeback_id": fresh.id, "host": fresh.host})
         return fresh.status
 
 
-def run_pending_for(ctx: Context, message_id: int) -> None:
-    with ctx.store.session() as session:
-        ids = list(session.scalars(select(Writeback.id).where(Writeback.message_id == message_id,
-                                                              Writeback.status == "pending")))
-    for writeback_id in ids:
-        _attempt(ctx, writeback_id)
-
-
 def run_due(ctx: Context, limit: int = 100) -> int:
-    """Retry write-backs whose time has come; returns how many were tried."""
+    """Try write-backs whose time has come (lost nudges, retries); returns how many were tried."""
     with ctx.store.session() as session:
         ids = list(session.scalars(select(Writeback.id).where(Writeback.status == "pending",
                                                               Writeback.next_attempt_at <= ctx.now())
                                    .order_by(Writeback.next_attempt_at).limit(limit)))
-    return sum(1 for writeback_id in ids if _attempt(ctx, writeback_id) != "busy")
+    return sum(1 for writeback_id in ids if attempt(ctx, writeback_id) != "busy")
 
 
-def start_retry_loop(ctx: Context, every_seconds: float) -> threading.Event:
-    """Retry due write-backs in the background of a running server; set the event to stop."""
-    stop = threading.Event()
+@dataclass(frozen=True)
+class WritebackView:
+    id: int
+    host: str
+    message: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
 
-    def loop() -> None:
-        while not stop.wait(every_seconds):
-            try:
-                run_due(ctx)
-            except Exception:  # the loop must outlive a database hiccup
-                log.exception("write-back retry loop failed; trying again in %ss", every_seconds)
 
-    threading.Thread(target=loop, name="herald-writeback-retry", daemon=True).start()
-    return stop
+def listing(ctx: Context, status: str | None = None, limit: int = 200) -> list[WritebackView]:
+    """Write-backs, newest first, optionally of one status ("pending", "failed", "done")."""
+    query = (select(Writeback, Message.public_id).join(Message, Message.id == Writeback.message_id)
+             .order_by(Writeback.id.desc()).limit(limit))
+    if status:
+        query = query.where(Writeback.status == status)
+    with ctx.store.session() as session:
+        return [WritebackView(row.id, row.host, public_id, row.status, row.attempts, row.last_error,
+                              row.next_attempt_at, row.created_at) for row, public_id in session.execute(query)]
+
+
+def requeue_failed(ctx: Context, ids: list[int] | None = None) -> list[int]:
+    """Put failed write-backs (all, or these) back in line with a fresh set of attempts."""
+    now = ctx.now()
+    with ctx.store.session() as session:
+        query = select(Writeback.id).where(Writeback.status == "failed")
+        if ids:
+            query = query.where(Writeback.id.in_(ids))
+        chosen = list(session.scalars(query))
+        if chosen:
+            session.execute(update(Writeback).where(Writeback.id.in_(chosen))
+                            .values(status="pending", attempts=0, next_attempt_at=now)
+                            .execution_options(synchronize_session=False))
+    from .jobs import enqueue
+
+    for writeback_id in chosen:
+        enqueue(ctx, "writeback", writeback_id)
+    return chosen

@@ -70,6 +70,16 @@ def http():
         yield mock
 
 
+def applied(client, response) -> dict[str, Any]:
+    """What applying a stored delivery changed (the outcome the worker recorded for its event)."""
+    from app.services.webhook_events import outcome_of
+
+    event_id = int(response.headers["X-Herald-Event"])
+    outcome = outcome_of(client.application.extensions["herald"], event_id)
+    assert outcome is not None, f"event {event_id} was not applied"
+    return outcome
+
+
 # --------------------------------------------------------------------------- signing
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import jwt
 
 from app.services.recipients import note_outbound
-from tests.webhooks.conftest import (VIBER_CUSTOMER, inbound_count, post_vonage, state, vonage_inbound,
+from tests.webhooks.conftest import (applied, VIBER_CUSTOMER, inbound_count, post_vonage, state, vonage_inbound,
                                      vonage_status, vonage_token)
 
 
@@ -24,7 +24,7 @@ def test_inbound_viber_message_opens_the_window_and_resets_the_count(client, ctx
     sent_at = clock() - timedelta(seconds=20)
     body = vonage_inbound("Thanks!", "aaaaaaaa-0000-cccc-dddd-0123456789ab", iso(sent_at))
     response = post_vonage(client, body, vonage_token(body, clock().timestamp()))
-    assert response.status_code == 200 and response.get_json()["inbound_recorded"] == 1
+    assert response.status_code == 200 and applied(client, response)["inbound_recorded"] == 1
     row = state(ctx, acme["viber"], VIBER_CUSTOMER)
     assert row.outbound_since_inbound == 0 and row.last_inbound_at == sent_at
 
@@ -72,14 +72,14 @@ def test_a_replay_after_the_window_is_403(client, ctx, acme, clock) -> None:
 def test_a_replay_inside_the_window_is_applied_once(client, ctx, acme, clock) -> None:
     body = vonage_inbound("Hi", "u-1", iso(clock()))
     token = vonage_token(body, clock().timestamp())
-    assert post_vonage(client, body, token).get_json()["inbound_recorded"] == 1
+    assert applied(client, post_vonage(client, body, token))["inbound_recorded"] == 1
     clock.advance(minutes=2)
     again = post_vonage(client, body, token)
-    assert again.status_code == 200 and again.get_json()["inbound_duplicate"] == 1
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
     assert inbound_count(ctx) == 1
 
 
 def test_a_status_for_an_unknown_message_is_acknowledged(client, acme, clock) -> None:
     body = vonage_status("not-ours", "delivered", iso(clock()), reference="msg_nobody")
     response = post_vonage(client, body, vonage_token(body, clock().timestamp()))
-    assert response.status_code == 200 and response.get_json()["statuses_unknown"] == 1
+    assert response.status_code == 200 and applied(client, response)["statuses_unknown"] == 1

@@ -12,7 +12,7 @@ from app.domain.refusals import Refused
 from app.services import workspaces as ws
 from app.services.send import SendRequest, send
 from tests.providers.docs import load_json
-from tests.webhooks.conftest import (APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, VERIFY_TOKEN, WABA_ID, WORKSPACE,
+from tests.webhooks.conftest import (applied, APP_SECRET, CUSTOMER, PHONE_NUMBER_ID, VERIFY_TOKEN, WABA_ID, WORKSPACE,
                                      inbound_count,
                                      meta_signature, post_whatsapp, state, whatsapp_inbound, whatsapp_status)
 
@@ -43,7 +43,7 @@ def test_signed_inbound_message_opens_the_window(client, ctx, acme, clock) -> No
     response = post_whatsapp(client, whatsapp_inbound("Hi, is my order ready?", "wamid.IN1",
                                                       int(sent_at.timestamp())))
     assert response.status_code == 200
-    assert response.get_json()["inbound_recorded"] == 1
+    assert applied(client, response)["inbound_recorded"] == 1
     row = state(ctx, acme["whatsapp"], CUSTOMER)
     assert row.last_inbound_at == sent_at and row.outbound_since_inbound == 0
 
@@ -84,19 +84,22 @@ def test_malformed_signature_is_403(client, ctx, acme, clock, signature) -> None
 
 def test_replayed_delivery_is_applied_once(client, ctx, acme, clock) -> None:
     body = whatsapp_inbound("Hi", "wamid.IN1", int(clock().timestamp()) - 60)
-    assert post_whatsapp(client, body).get_json()["inbound_recorded"] == 1
+    assert applied(client, post_whatsapp(client, body))["inbound_recorded"] == 1
     first = state(ctx, acme["whatsapp"], CUSTOMER).last_inbound_at
     clock.advance(hours=2)
-    again = post_whatsapp(client, body)
-    assert again.status_code == 200
-    assert again.get_json()["inbound_duplicate"] == 1 and again.get_json()["inbound_recorded"] == 0
+    again = post_whatsapp(client, body)  # byte for byte: recognised before it is stored again
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    # the same message in a batch Meta wrote anew: stored, and its message recognised when applied
+    rewrapped = post_whatsapp(client, json.dumps(json.loads(body), indent=1).encode())
+    assert rewrapped.get_json()["duplicate"] is False
+    assert applied(client, rewrapped)["inbound_duplicate"] == 1 and applied(client, rewrapped)["inbound_recorded"] == 0
     assert inbound_count(ctx) == 1 and state(ctx, acme["whatsapp"], CUSTOMER).last_inbound_at == first
 
 
 def test_an_unknown_number_is_acknowledged_not_recorded(client, ctx, acme, clock) -> None:
     body = whatsapp_inbound("Hi", "wamid.IN1", int(clock().timestamp()), phone_number_id="999999999")
     response = post_whatsapp(client, body)
-    assert response.status_code == 200 and response.get_json()["inbound_unmatched"] == 1
+    assert response.status_code == 200 and applied(client, response)["inbound_unmatched"] == 1
     assert inbound_count(ctx) == 0
 
 
@@ -106,13 +109,13 @@ def test_another_apps_secret_cannot_speak_for_this_number(client, ctx, acme, clo
                   {"phone_number_id": "555000111", "access_token": "t", "app_secret": "globex-secret"})
     body = whatsapp_inbound("Hi", "wamid.IN1", int(clock().timestamp()), phone_number_id=PHONE_NUMBER_ID)
     response = post_whatsapp(client, body, secret="globex-secret")
-    assert response.status_code == 200 and response.get_json()["inbound_unmatched"] == 1
+    assert response.status_code == 200 and applied(client, response)["inbound_unmatched"] == 1
     assert state(ctx, acme["whatsapp"], CUSTOMER) is None
 
 
 def test_a_status_for_an_unknown_message_is_acknowledged(client, ctx, acme, clock) -> None:
     response = post_whatsapp(client, whatsapp_status("wamid.NOT-OURS", "delivered", int(clock().timestamp())))
-    assert response.status_code == 200 and response.get_json()["statuses_unknown"] == 1
+    assert response.status_code == 200 and applied(client, response)["statuses_unknown"] == 1
 
 
 def test_without_a_whatsapp_sender_nothing_verifies(client, ctx, clock) -> None:
@@ -149,7 +152,7 @@ def confirmation_template(ctx, workspace: str = WORKSPACE) -> None:
 def test_a_paused_template_stops_being_sendable_until_meta_reinstates_it(client, ctx, acme, http, clock) -> None:
     confirmation_template(ctx)
     response = post_whatsapp(client, template_event("PAUSED", clock()))
-    assert response.status_code == 200 and response.get_json()["templates_updated"] == 1
+    assert response.status_code == 200 and applied(client, response)["templates_updated"] == 1
     assert template_status(ctx) == "PAUSED"
     with pytest.raises(Refused) as refused:
         send(ctx, SendRequest(workspace=WORKSPACE, channel="whatsapp", to=CUSTOMER, template="order_confirmation",
@@ -166,14 +169,14 @@ def test_a_late_redelivered_event_does_not_undo_a_newer_change(client, ctx, acme
     paused_at = clock.advance(hours=1)  # Meta paused it, but that delivery did not get through
     clock.advance(hours=3)
     post_whatsapp(client, template_event("REINSTATED", clock()))
-    body = post_whatsapp(client, template_event("PAUSED", paused_at)).get_json()  # Meta's retry, late
+    body = applied(client, post_whatsapp(client, template_event("PAUSED", paused_at)))  # Meta's retry, late
     assert template_status(ctx) == "APPROVED" and "older than its last change" in body["skipped"][0]
     assert body["templates_updated"] == 0 and body["templates_unknown"] == 0
 
 
 def test_an_event_that_does_not_change_sendability_is_acknowledged_and_noted(client, ctx, acme, clock) -> None:
     confirmation_template(ctx)
-    body = post_whatsapp(client, template_event("FLAGGED", clock())).get_json()
+    body = applied(client, post_whatsapp(client, template_event("FLAGGED", clock())))
     assert body["templates_updated"] == 0 and body["skipped"] == ["template order_confirmation (en-US): FLAGGED"]
     assert template_status(ctx) == "APPROVED"
 
@@ -184,10 +187,10 @@ def test_a_template_event_reaches_only_workspaces_on_that_business_account(clien
         "phone_number_id": "999", "waba_id": "555000111", "access_token": "t", "app_secret": APP_SECRET})
     confirmation_template(ctx)
     confirmation_template(ctx, "globex")
-    body = post_whatsapp(client, template_event("DISABLED", clock(), account="555000111")).get_json()
+    body = applied(client, post_whatsapp(client, template_event("DISABLED", clock(), account="555000111")))
     assert body["templates_updated"] == 1
     assert (template_status(ctx), template_status(ctx, "globex")) == ("APPROVED", "DISABLED")
-    unknown = post_whatsapp(client, template_event("DISABLED", clock(), name="never_heard_of")).get_json()
+    unknown = applied(client, post_whatsapp(client, template_event("DISABLED", clock(), name="never_heard_of")))
     assert unknown["templates_unknown"] == 1
 
 

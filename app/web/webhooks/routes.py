@@ -17,7 +17,7 @@ from ...security.signatures import (
     VonageVerifier,
     twilio_url,
 )
-from ...services import webhooks
+from ...services import webhook_events, webhooks
 from ...services.webhooks import Candidate
 from .. import ctx
 from . import bp
@@ -60,6 +60,14 @@ def _query() -> dict[str, str]:
     return dict(parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+def _stored(provider: str, senders: Sequence[Candidate], raw: bytes) -> Response:
+    """Keep the verified delivery for the workers and answer at once: the 200 means "received"."""
+    event_id, duplicate = webhook_events.store(ctx(), provider, senders, raw)
+    response = jsonify(received=True, event=event_id, duplicate=duplicate)
+    response.headers["X-Herald-Event"] = str(event_id)
+    return response
+
+
 # --------------------------------------------------------------------------- WhatsApp Cloud API
 
 
@@ -86,10 +94,9 @@ def whatsapp_events():
                                lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
     if not senders:
         return refuse(403, "whatsapp", reason)
-    payload = _json_body(raw)
-    if not isinstance(payload, dict):
+    if not isinstance(_json_body(raw), dict):
         return jsonify(error="payload", message="The body is not a JSON object."), 400
-    return jsonify(webhooks.receive_whatsapp(ctx(), senders, payload).as_dict())
+    return _stored("whatsapp_cloud", senders, raw)
 
 
 # --------------------------------------------------------------------------- Twilio
@@ -109,15 +116,13 @@ def twilio_events():
                                lambda c: TwilioVerifier(c.secret("auth_token")).verify(url, form, signature, body=raw))
     if not senders:
         return refuse(403, "twilio", reason)
-    if json_bodied:
-        payload = _json_body(raw)
-        if not isinstance(payload, dict):
-            return jsonify(error="payload", message="The body is not a JSON object."), 400
-        fields = {str(k): "" if v is None else str(v) for k, v in payload.items()}
-    else:
-        fields = dict(form or [])
-    webhooks.receive_twilio(ctx(), senders, fields, query)
-    return Response(EMPTY_TWIML, mimetype="text/xml")
+    if json_bodied and not isinstance(_json_body(raw), dict):
+        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    event_id, _ = webhook_events.store(ctx(), "twilio", senders, raw,
+                                               request.query_string.decode("utf-8", "replace"))
+    response = Response(EMPTY_TWIML, mimetype="text/xml")
+    response.headers["X-Herald-Event"] = str(event_id)
+    return response
 
 
 # --------------------------------------------------------------------------- Vonage
@@ -138,7 +143,6 @@ def vonage_events():
     senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
     if not senders:
         return refuse(403, "vonage", reason)
-    payload = _json_body(raw)
-    if not isinstance(payload, dict):
+    if not isinstance(_json_body(raw), dict):
         return jsonify(error="payload", message="The body is not a JSON object."), 400
-    return jsonify(webhooks.receive_vonage(service, senders, payload).as_dict())
+    return _stored("vonage", senders, raw)

@@ -48,6 +48,8 @@ class Config:
     tasks: str = "inline"
     broker_url: str = ""
     broker_visibility_timeout: float = 300.0
+    job_lease_seconds: float = 60.0   # one attempt at a write-back or webhook event holds its row this long
+    sweep_seconds: float = 30.0       # how often workers look for work whose job was lost
     hosts: tuple[str, ...] = ("intercom", "hubspot")
     log_format: str = "text"
     # settings whose value was generated under instance/ rather than given (a second machine would differ)
@@ -183,6 +185,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         tasks=get("HERALD_TASKS", "celery").lower(),
         broker_url=broker,
         broker_visibility_timeout=float(get("HERALD_TASK_VISIBILITY_TIMEOUT", "300")),
+        job_lease_seconds=float(get("HERALD_JOB_LEASE_SECONDS", "60")),
+        sweep_seconds=float(get("HERALD_SWEEP_SECONDS", "30")),
         hosts=hosts,
         log_format=get("HERALD_LOG_FORMAT", "text" if embedded else "json").lower(),
         generated=frozenset(generated),

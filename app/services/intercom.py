@@ -337,6 +337,8 @@ def write_note(ctx: Context, row: Writeback) -> None:
     base = api_base(target.get("region"), installed_base or ctx.config.intercom_api_base)
     admin_id = str(target.get("admin_id") or "")
     conversation_id = str(target.get("conversation_id") or "")
+    if getattr(row, "interrupted", False) and _already_noted(base, token, target, message.public_id):
+        return  # the attempt that was cut off had written it
     if conversation_id:
         if not admin_id:
             raise IntercomError("the note has no admin to author it")
@@ -349,6 +351,22 @@ def write_note(ctx: Context, row: Writeback) -> None:
         _call("POST", f"{base}/contacts/{target['contact_id']}/notes", "the contact note", token, json=payload)
     else:
         raise IntercomError("the send names neither a conversation nor a contact to note it on")
+
+
+def _already_noted(base: str, token: str, target: Mapping[str, Any], public_id: str) -> bool:
+    """Does the conversation (or contact) already carry the note naming this message? Every note says
+    "Herald id msg_…", so after an interrupted attempt Herald looks before it writes again."""
+    conversation_id = str(target.get("conversation_id") or "")
+    if conversation_id:
+        found = _call("GET", f"{base}/conversations/{conversation_id}", "the conversation", token)
+        parts = (found.get("conversation_parts") or {}).get("conversation_parts") or []
+        bodies = [str(p.get("body") or "") for p in parts if isinstance(p, dict) and p.get("part_type") == "note"]
+    elif target.get("contact_id"):
+        found = _call("GET", f"{base}/contacts/{target['contact_id']}/notes", "the contact's notes", token)
+        bodies = [str(n.get("body") or "") for n in found.get("data") or [] if isinstance(n, dict)]
+    else:
+        return False
+    return any(public_id in body for body in bodies)
 
 
 def note_state(ctx: Context, message_public_id: str) -> str | None:

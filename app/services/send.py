@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Mapping, Sequence
@@ -45,6 +46,7 @@ from ..store.models import (
     Workspace,
     Writeback,
 )
+from . import metrics
 from . import policy as policy_service
 from . import recipients
 from .context import Context
@@ -269,10 +271,12 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
                 # A retry replays what the first request did, even if the rules would now say no.
                 earlier = _claimed_key(session, prepared.workspace_id, request.idempotency_key)
                 if earlier is not None:
+                    metrics.SENDS.labels(request.channel, "replayed").inc()
                     return _replay_key(session, earlier, prepared)
             decision = prepared.decision
             if request.dry_run or decision.outcome != ALLOWED:
                 if decision.outcome != ALLOWED and not request.dry_run:
+                    metrics.SENDS.labels(request.channel, decision.outcome).inc()
                     log.info("send refused: workspace=%s channel=%s outcome=%s codes=%s", prepared.workspace_id,
                              request.channel, decision.outcome, [r.code for r in decision.reasons])
                 return SendResult(decision)
@@ -390,6 +394,7 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
     outbound = replace(prepared.outbound, reference=claimed.public_id)
     error: ProviderError | None = None
     accepted = None
+    started = time.perf_counter()
     try:
         accepted = ctx.provider(prepared.provider).send(outbound)
     except ProviderError as caught:
@@ -399,6 +404,7 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
         error = ProviderError("internal_error", "Herald could not hand the message to the provider.",
                               action="Check the server log; the message was not confirmed as sent.",
                               outcome=UNKNOWN, provider_message=type(caught).__name__)
+    metrics.PROVIDER_LATENCY.labels(prepared.provider).observe(time.perf_counter() - started)
     now = ctx.now()
     if accepted is not None:
         status = accepted.status if accepted.status in st.LABELS else st.ACCEPTED
@@ -431,6 +437,7 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
             recipients.note_opt_out(session, prepared.sender_id, prepared.decision.recipient, now, error.code)
     view = {**claimed.view, **changes, "from": prepared.outbound.sender, "updated_at": now.isoformat(),
             "status_label": st.label(changes["status"])}
+    metrics.SENDS.labels(request.channel, "sent" if accepted is not None else changes["status"]).inc()
     # The host hears of failures too, so the agent sees them where they work; a worker writes it.
     for writeback_id in claimed.writebacks:
         enqueue(ctx, "writeback", writeback_id)

@@ -22,18 +22,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..store.models import WebhookEvent
-from . import webhooks
+from . import metrics, webhooks
 from .context import Context
 from .jobs import enqueue
 from .webhooks import Candidate, Outcome
+from .writeback import lease_for
 
 log = logging.getLogger(__name__)
 
 PROVIDERS = ("whatsapp_cloud", "twilio", "vonage")
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
-# A delivery still pending this long after it arrived lost its nudge (broker down, worker killed).
-STALE = timedelta(seconds=60)
 
 
 def digest(provider: str, raw: bytes, query: str) -> str:
@@ -55,8 +53,10 @@ def store(ctx: Context, provider: str, senders: Sequence[Candidate], raw: bytes,
     except IntegrityError:
         with ctx.store.session() as session:
             existing = session.scalar(select(WebhookEvent.id).where(WebhookEvent.digest == key))
+        metrics.WEBHOOK_EVENTS.labels(provider, "duplicate").inc()
         log.info("%s webhook delivered again (event %s); already stored", provider, existing)
         return int(existing or 0), True
+    metrics.WEBHOOK_EVENTS.labels(provider, "stored").inc()
     enqueue(ctx, "webhook_event", event_id)
     return event_id, False
 
@@ -79,7 +79,7 @@ def _lease(ctx: Context, event_id: int) -> WebhookEvent | None:
             update(WebhookEvent)
             .where(WebhookEvent.id == event_id, WebhookEvent.status == "pending",
                    WebhookEvent.next_attempt_at <= now)
-            .values(attempts=WebhookEvent.attempts + 1, next_attempt_at=now + LEASE)
+            .values(attempts=WebhookEvent.attempts + 1, next_attempt_at=now + lease_for(ctx))
             .execution_options(synchronize_session=False)).rowcount
         if taken != 1:
             return None
@@ -121,6 +121,8 @@ def apply(ctx: Context, event_id: int) -> str:
             fresh.last_error = error
             fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "pending"
             fresh.next_attempt_at = now + timedelta(minutes=min(2 ** fresh.attempts, 240))
+        metrics.WEBHOOK_EVENTS.labels(fresh.provider, {"applied": "applied", "pending": "retry"}.get(
+            fresh.status, "failed")).inc()
         log.info("%s webhook event %s %s", fresh.provider, event_id, fresh.status,
                  extra={"event_id": event_id, "provider": fresh.provider, "result": fresh.status})
         return fresh.status
@@ -133,7 +135,8 @@ def run_due(ctx: Context, limit: int = 200) -> int:
         ids = list(session.scalars(
             select(WebhookEvent.id)
             .where(WebhookEvent.status == "pending", WebhookEvent.next_attempt_at <= now,
-                   WebhookEvent.received_at <= now - STALE)
+                   # still pending a lease after it arrived: its job was lost (broker down, worker killed)
+                   WebhookEvent.received_at <= now - lease_for(ctx))
             .order_by(WebhookEvent.id).limit(limit)))
     return sum(1 for event_id in ids if apply(ctx, event_id) != "busy")
 

@@ -19,12 +19,20 @@ from typing import Callable
 from sqlalchemy import select, update
 
 from ..store.models import Message, Writeback
+from . import metrics
 from .context import Context
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+# Marks a row while a worker holds it: found again on the next lease, it means that attempt was cut off
+# (the worker died) and the host may already have the record.
+IN_PROGRESS = "attempt in progress"
+
+
+def lease_for(ctx: Context) -> timedelta:
+    """How long one attempt holds its row: longer than a host call can take (config ``job_lease_seconds``)."""
+    return timedelta(seconds=float(getattr(ctx.config, "job_lease_seconds", 60.0)))
 
 
 def backoff(attempts: int, jitter: float = 0.5) -> timedelta:
@@ -40,15 +48,25 @@ def _lease(ctx: Context, writeback_id: int) -> Writeback | None:
         taken = session.execute(
             update(Writeback)
             .where(Writeback.id == writeback_id, Writeback.status == "pending", Writeback.next_attempt_at <= now)
-            .values(attempts=Writeback.attempts + 1, next_attempt_at=now + LEASE)
+            .values(attempts=Writeback.attempts + 1, next_attempt_at=now + lease_for(ctx))
             .execution_options(synchronize_session=False)).rowcount
         if taken != 1:
             return None
-        return session.get(Writeback, writeback_id)
+        row = session.get(Writeback, writeback_id)
+        assert row is not None
+        # The writer learns that the last attempt was cut off before it could say how it went, so it
+        # can look for its record at the host before writing it again.
+        row.interrupted = row.last_error == IN_PROGRESS  # type: ignore[attr-defined]
+        row.last_error = IN_PROGRESS
+        return row
 
 
 def attempt(ctx: Context, writeback_id: int, jitter: Callable[[], float] = random.random) -> str:
-    """One attempt; returns the row's status afterwards ("done", "pending", "failed") or "busy"."""
+    """One attempt; returns the row's status afterwards ("done", "pending", "failed") or "busy".
+
+    Writers see ``row.interrupted``: True when the previous attempt died mid-way (a killed worker), so
+    one that can check the host for its record first does, and the record is written exactly once.
+    """
     row = _lease(ctx, writeback_id)
     if row is None:
         return "busy"
@@ -71,6 +89,7 @@ def attempt(ctx: Context, writeback_id: int, jitter: Callable[[], float] = rando
             fresh.last_error = error
             fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "pending"
             fresh.next_attempt_at = now + backoff(fresh.attempts, jitter())
+            metrics.WRITEBACK_FAILURES.labels(fresh.host, "yes" if fresh.status == "failed" else "no").inc()
             log.warning("write-back %s to %s failed (attempt %s of %s): %s", fresh.id, fresh.host, fresh.attempts,
                         MAX_ATTEMPTS, error, extra={"writeback_id": fresh.id, "host": fresh.host})
         return fresh.status

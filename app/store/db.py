@@ -70,6 +70,16 @@ class Store:
 
         command.upgrade(alembic_config(self), "head")
 
+    def schema_revisions(self) -> tuple[str | None, str]:
+        """(the database's revision, the newest this code knows): equal once the release step has run."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config(self)).get_current_head() or ""
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        return current, head
+
     def seal(self, value: str | None) -> str | None:
         return None if value is None else self.cipher.seal(value)
 

@@ -45,8 +45,6 @@ def make_celery(app: Flask) -> Celery:
     if settings.broker_url.startswith(("redis://", "rediss://")):
         # An unacknowledged task (its worker died) goes back to the queue after this long.
         transport_options["visibility_timeout"] = settings.broker_visibility_timeout
-    elif settings.broker_url.startswith("sqla+"):
-        transport_options["polling_interval"] = 0.5
     celery.conf.update(
         broker_url=settings.broker_url,
         broker_transport_options=transport_options,
@@ -61,7 +59,8 @@ def make_celery(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2,
                                    "interval_max": 0.5},
-        beat_schedule={f"{name}-periodic": {"task": TASK_PREFIX + name, "schedule": timedelta(seconds=every)}
+        beat_schedule={f"{name}-periodic": {"task": TASK_PREFIX + name,
+                                            "schedule": timedelta(seconds=_every(name, every, settings))}
                        for name, every in PERIODIC.items()},
         timezone="UTC",
     )
@@ -70,6 +69,11 @@ def make_celery(app: Flask) -> Celery:
     ctx.jobs = CeleryJobs(celery)
     app.extensions["celery"] = celery
     return celery
+
+
+def _every(name: str, every: float, settings: Any) -> float:
+    """The sweeps for lost jobs follow ``sweep_seconds``; the rest keep their own period."""
+    return float(settings.sweep_seconds) if name.endswith("_due") else every
 
 
 def _register(celery: Celery, app: Flask, ctx: Context, name: str, handler) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 import responses
 from sqlalchemy import select
 
@@ -127,3 +128,45 @@ def test_a_message_the_provider_refused_is_never_noted_as_sent(client, ctx, inte
     assert "⚠️ <b>SMS</b> message to <b>+1 201-555-0125</b> from +1 201-555-0100 was not sent by Herald" in note
     assert "Status: Failed" in note and "The sandbox treats this number as unable" in note
     assert "sent with Herald" not in note
+
+
+def _cut_off_attempt(ctx, clock):
+    """A worker leases the note's row and dies before it can say how its call went."""
+    from app.services import writeback
+
+    [row] = writebacks(ctx)
+    assert writeback._lease(ctx, row.id) is not None
+    clock.advance(seconds=writeback.lease_for(ctx).total_seconds() + 1)
+    return row.id
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_after_a_cut_off_attempt_the_note_is_looked_for_before_it_is_written_again(client, ctx, clock,
+                                                                                   intercom_api, landed):
+    from app.services.jobs import DeferredJobs
+    from app.services.writeback import attempt
+
+    install_token(ctx, "tok-note")
+    ctx.jobs = DeferredJobs(ctx)  # the note is left for a worker, as in production
+    panel = send_free_text(client)
+    public_id = panel.stored["message"]
+    writeback_id = _cut_off_attempt(ctx, clock)
+    note = {"type": "conversation_part", "part_type": "note",
+            "body": f"<p>📤 WhatsApp message sent</p><p>Herald id {public_id}</p>" if landed else "<p>Other</p>"}
+    intercom_api.get("https://api.intercom.io/conversations/147",
+                     json={"type": "conversation", "id": "147",
+                           "conversation_parts": {"type": "conversation_part.list", "conversation_parts": [note]}})
+    intercom_api.post(NOTE_URL, json={"type": "conversation", "id": "147"})
+    assert attempt(ctx, writeback_id) == "done"
+    posts = [c for c in intercom_api.calls if c.request.method == "POST"]
+    assert len(posts) == (0 if landed else 1)  # written exactly once either way
+
+
+def test_an_attempt_that_finished_is_not_treated_as_cut_off(client, ctx, clock, intercom_api):
+    install_token(ctx, "tok-note")
+    intercom_api.post(NOTE_URL, status=503, json={"type": "error.list", "errors": [{"code": "x", "message": "y"}]})
+    send_free_text(client)
+    intercom_api.replace(responses.POST, NOTE_URL, json={"type": "conversation"})
+    clock.advance(hours=1)
+    assert run_due(ctx) == 1
+    assert [c.request.method for c in intercom_api.calls] == ["POST", "POST"]  # no look-up: it was not cut off

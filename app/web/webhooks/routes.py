@@ -17,7 +17,7 @@ from ...security.signatures import (
     VonageVerifier,
     twilio_url,
 )
-from ...services import webhook_events, webhooks
+from ...services import metrics, webhook_events, webhooks
 from ...services.webhooks import Candidate
 from .. import ctx
 from . import bp
@@ -45,6 +45,7 @@ def verified(candidates: Sequence[Candidate], check: Callable[[Candidate], None]
 
 
 def refuse(status: int, provider: str, reason: str) -> tuple[Response, int]:
+    metrics.WEBHOOK_EVENTS.labels(provider, "refused").inc()
     log.warning("%s webhook refused (%s): %s", provider, status, reason)
     return jsonify(error="signature", message=f"The request's signature could not be verified: {reason}."), status
 

@@ -33,3 +33,9 @@ def advance(current: str, incoming: str) -> str:
 
 def label(status: str) -> str:
     return LABELS.get(status, status.capitalize())
+
+
+def moves_from(incoming: str) -> tuple[str, ...]:
+    """The statuses ``incoming`` replaces: what a conditional update may find, so two reports
+    applied at once can never leave the earlier of them in place."""
+    return tuple(current for current in LABELS if current != incoming and advance(current, incoming) == incoming)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import status as st
@@ -51,11 +52,12 @@ def record_status(ctx: Context, update: StatusUpdate) -> str:
                                          occurred_at=update.occurred_at, recorded_at=ctx.now()))
         except IntegrityError:
             return "duplicate"
-        new = st.advance(message.status, update.status)
-        if new != message.status:
-            message.status = new
-            if new == st.FAILED:
-                message.error_code = update.error_code
-                message.error_message = update.error_message
-            message.updated_at = ctx.now()
+        # One statement decides and moves: another report for this message applied at the same moment
+        # (another worker, another thread) cannot be overwritten by an earlier status.
+        changes: dict[str, object] = {"status": update.status, "updated_at": ctx.now()}
+        if update.status == st.FAILED:
+            changes.update(error_code=update.error_code, error_message=update.error_message)
+        session.execute(sql_update(Message)
+                        .where(Message.id == message.id, Message.status.in_(st.moves_from(update.status)))
+                        .values(**changes).execution_options(synchronize_session=False))
         return "applied"

@@ -18,3 +18,12 @@ from app.domain.status import advance
 ])
 def test_status_only_moves_forward(current, incoming, expected):
     assert advance(current, incoming) == expected
+
+
+def test_moves_from_lists_exactly_the_statuses_an_incoming_report_replaces():
+    from app.domain.status import LABELS, advance, moves_from
+
+    for incoming in LABELS:
+        for current in LABELS:
+            assert (current in moves_from(incoming)) == (advance(current, incoming) != current), (current, incoming)
+    assert "delivered" not in moves_from("sent") and "sent" in moves_from("delivered")

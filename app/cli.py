@@ -522,3 +522,6 @@ def register_cli(app: Flask) -> None:
     for command in (workspace_cli, sender_cli, template_cli, sandbox_cli, db_cli, keys_cli, writeback_cli, apikey_cli,
                     send_command, demo_command, consent_cli, report_cli):
         app.cli.add_command(command)
+    from .cli_webhooks import webhook_cli
+
+    app.cli.add_command(webhook_cli)

@@ -29,7 +29,7 @@ class Jobs(Protocol):
 
 def handlers() -> dict[str, Callable[..., Any]]:
     """Every job Herald runs in the background, by name: the one table Celery and InlineJobs share."""
-    from . import maintenance, webhook_events, writeback
+    from . import events, maintenance, webhook_events, writeback
     from .template_sync import sync_all_workspaces
 
     return {
@@ -37,6 +37,8 @@ def handlers() -> dict[str, Callable[..., Any]]:
         "writebacks_due": writeback.run_due,
         "webhook_event": webhook_events.apply,
         "webhook_events_due": webhook_events.run_due,
+        "event_delivery": events.deliver,
+        "event_deliveries_due": events.run_due,
         "template_sync_all": sync_all_workspaces,
         "cleanup": maintenance.cleanup,
         "sweep_interrupted_sends": maintenance.sweep_interrupted_sends,
@@ -47,6 +49,7 @@ def handlers() -> dict[str, Callable[..., Any]]:
 PERIODIC: dict[str, float] = {
     "writebacks_due": 30.0,
     "webhook_events_due": 30.0,
+    "event_deliveries_due": 30.0,
     "sweep_interrupted_sends": 60.0,
     "cleanup": 3600.0,
     "template_sync_all": 6 * 3600.0,

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from ..domain import status as st
 from ..store.models import IdempotencyKey, Message, MessageEvent, UsedToken
+from . import events
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def sweep_interrupted_sends(ctx: Context, limit: int = 500) -> int:
                         updated_at=now)
                 .execution_options(synchronize_session=False)).rowcount
             if changed:
+                row = session.get(Message, message_id)
+                events.status_changed(ctx, session, row.workspace_id, events.summary(row, now), st.QUEUED, now)
                 session.add(MessageEvent(message_id=message_id, status=st.UNKNOWN, dedupe_key=None,
                                          error_code="interrupted", error_message=INTERRUPTED_EXPLANATION,
                                          occurred_at=now, recorded_at=now))

@@ -10,6 +10,7 @@ from ..domain import phone
 from ..domain import status as st
 from ..domain.refusals import Reason, Refused
 from ..store.models import Message
+from . import events
 from .context import Context
 from .recipients import record_inbound
 from .send import pick_sender
@@ -26,7 +27,9 @@ def play_reply(ctx: Context, workspace_name: str, channel: str, customer: str, t
         if chosen.provider != "sandbox":
             raise Refused(Reason("not_sandbox", "Only sandbox senders can play customer replies.", "sender"))
         recipient = phone.normalise(customer)
-        record_inbound(session, chosen, recipient, text, f"sbx_in_{secrets.token_hex(8)}", ctx.now())
+        provider_id = f"sbx_in_{secrets.token_hex(8)}"
+        if record_inbound(session, chosen, recipient, text, provider_id, ctx.now()):
+            events.received(ctx, session, chosen, recipient, text, provider_id, ctx.now())
         return recipient
 
 

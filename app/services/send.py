@@ -46,7 +46,7 @@ from ..store.models import (
     Workspace,
     Writeback,
 )
-from . import metrics
+from . import events, metrics
 from . import policy as policy_service
 from . import recipients
 from .context import Context
@@ -416,12 +416,20 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
     with ctx.store.session() as session:
         # A status webhook may already have moved the message on; only a queued message takes our result.
         connection = session.connection()
-        connection.execute(_MARK_RESULT.values(**{k: bindparam(k) for k in changes}, updated_at=bindparam("now")),
-                           {**changes, "message_id": claimed.id, "now": now})
+        marked = connection.execute(
+            _MARK_RESULT.values(**{k: bindparam(k) for k in changes}, updated_at=bindparam("now")),
+            {**changes, "message_id": claimed.id, "now": now}).rowcount
         connection.execute(_INSERT_EVENT, dict(message_id=claimed.id, status=changes["status"], dedupe_key=None,
                                                error_code=changes.get("error_code"),
                                                error_message=changes.get("error_message"), occurred_at=now,
                                                recorded_at=now))
+        if marked:
+            events.status_changed(ctx, session, prepared.workspace_id, {
+                "id": claimed.public_id, "direction": "outbound", "channel": request.channel,
+                "to": prepared.decision.recipient, "status": changes["status"],
+                "error_code": changes.get("error_code"), "error_message": changes.get("error_message"),
+                "provider_message_id": changes.get("provider_message_id"), "created_at": claimed.at.isoformat(),
+                "updated_at": now.isoformat()}, st.QUEUED, now)
         if changes["status"] == st.FAILED:  # it reached nobody: it is not one of the messages in a row
             recipients.unnote_outbound(session, prepared.sender_id, prepared.decision.recipient, claimed.at,
                                        prepared.previous_outbound_at)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import status as st
 from ..store.models import Message, MessageEvent
+from . import events
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,12 @@ def record_status(ctx: Context, update: StatusUpdate) -> str:
         changes: dict[str, object] = {"status": update.status, "updated_at": ctx.now()}
         if update.status == st.FAILED:
             changes.update(error_code=update.error_code, error_message=update.error_message)
-        session.execute(sql_update(Message)
-                        .where(Message.id == message.id, Message.status.in_(st.moves_from(update.status)))
-                        .values(**changes).execution_options(synchronize_session=False))
+        previous = message.status
+        moved = session.execute(sql_update(Message)
+                                .where(Message.id == message.id, Message.status.in_(st.moves_from(update.status)))
+                                .values(**changes).execution_options(synchronize_session=False)).rowcount
+        if moved:
+            session.refresh(message)
+            events.status_changed(ctx, session, message.workspace_id, events.summary(message, ctx.now()), previous,
+                                  ctx.now())
         return "applied"

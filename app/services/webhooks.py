@@ -29,6 +29,7 @@ from ..providers.events import (
 )
 from ..domain import templates
 from ..store.models import Message, Sender, Template
+from . import events
 from .context import Context
 from .recipients import record_inbound
 from .statuses import StatusUpdate, record_status
@@ -201,6 +202,8 @@ def _inbound(ctx: Context, senders: Sequence[Candidate], event: InboundEvent, ou
                 continue
             if record_inbound(session, sender, event.customer, event.text, event.provider_message_id, received_at):
                 outcome.inbound_recorded += 1
+                events.received(ctx, session, sender, event.customer, event.text, event.provider_message_id,
+                                received_at)
             else:
                 outcome.inbound_duplicate += 1
 

@@ -11,6 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# session.info key: callables to run once the session's transaction has committed (see after_commit)
+AFTER_COMMIT = "herald_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when ``session`` (a :meth:`Store.session`) commits; never if it rolls back."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 class Cipher:
@@ -63,6 +70,8 @@ class Store:
             raise
         finally:
             session.close()
+        for callback in session.info.pop(AFTER_COMMIT, ()):  # e.g. nudging a worker about a row just committed
+            callback()
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..domain.refusals import Reason, Refused
 from ..store.models import ApiKey, Workspace
@@ -49,13 +52,79 @@ def revoke_key(ctx: Context, workspace_name: str, prefix: str) -> bool:
         if key is None:
             return False
         key.revoked_at = ctx.now()
-        return True
+    _cache.drop(prefix)  # at once in this process; other processes within CACHE_SECONDS
+    return True
 
 
 def list_keys(ctx: Context, workspace_name: str) -> list[ApiKey]:
     with ctx.store.session() as session:
         workspace = workspace_named(session, workspace_name)
         return list(session.scalars(select(ApiKey).where(ApiKey.workspace_id == workspace.id).order_by(ApiKey.id)))
+
+
+# A verified key is remembered by each process for a few seconds, so a burst of API calls costs one
+# read of the key (a revoked key stops working within CACHE_SECONDS); its last use is written at most
+# once a minute per process instead of on every request.
+CACHE_SECONDS = 2.0
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class _Known:
+    key_id: int
+    secret_hash: str
+    caller: Caller | None  # None: revoked
+    last_used_at: datetime | None
+
+
+class KeyCache:
+    """Per-process memory of recently verified keys, by prefix; thread-safe."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[str, tuple[float, _Known]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, prefix: str) -> _Known | None:
+        with self._lock:
+            entry = self._entries.get(prefix)
+        if entry is None or self._clock() - entry[0] > CACHE_SECONDS:
+            return None
+        return entry[1]
+
+    def drop(self, prefix: str) -> None:
+        with self._lock:
+            self._entries.pop(prefix, None)
+
+    def put(self, prefix: str, known: _Known) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[prefix] = (self._clock(), known)
+
+
+_cache = KeyCache()
+
+
+def _load(ctx: Context, prefix: str) -> _Known | None:
+    with ctx.store.sessions() as session:  # a read: no transaction to commit
+        row = session.execute(select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)
+                              .where(ApiKey.prefix == prefix)).first()
+        if row is None:
+            return None
+        key, workspace = row
+        caller = None if key.revoked_at is not None else Caller(key.workspace_id, workspace, key.name)
+        return _Known(key.id, key.secret_hash, caller, key.last_used_at)
+
+
+def _note_use(ctx: Context, prefix: str, known: _Known) -> None:
+    now = ctx.now()
+    if known.last_used_at is not None and now - known.last_used_at < LAST_USED_EVERY:
+        return
+    _cache.put(prefix, _Known(known.key_id, known.secret_hash, known.caller, now))
+    with ctx.store.session() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == known.key_id).values(last_used_at=now)
+                        .execution_options(synchronize_session=False))
 
 
 def authenticate(ctx: Context, presented: str | None) -> Caller | None:
@@ -65,11 +134,14 @@ def authenticate(ctx: Context, presented: str | None) -> Caller | None:
     prefix, _, secret = presented[len(PREFIX):].partition("_")
     if not prefix or not secret:
         return None
-    with ctx.store.session() as session:
-        row = session.execute(select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)
-                              .where(ApiKey.prefix == prefix)).first()
-        expected = row[0].secret_hash if row else _hash("no such key")
-        matches = hmac.compare_digest(expected, _hash(secret))
-        if row is None or not matches or row[0].revoked_at is not None:
-            return None
-        return Caller(row[0].workspace_id, row[1], row[0].name)
+    known = _cache.get(prefix)
+    if known is None:
+        known = _load(ctx, prefix)
+        if known is not None:
+            _cache.put(prefix, known)
+    expected = known.secret_hash if known else _hash("no such key")
+    matches = hmac.compare_digest(expected, _hash(secret))
+    if known is None or not matches or known.caller is None:
+        return None
+    _note_use(ctx, prefix, known)
+    return known.caller

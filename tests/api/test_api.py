@@ -133,3 +133,27 @@ def test_oversized_body_is_413(client, key):
     response = client.post("/api/v1/messages", data="x" * (300 * 1024), content_type="application/json",
                            headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 413
+
+
+def test_a_key_is_read_once_per_burst_and_its_last_use_written_at_most_once_a_minute(client, ctx, clock, key):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(ctx.store.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/templates?channel=whatsapp",
+                              headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    finally:
+        event.remove(ctx.store.engine, "before_cursor_execute", listener)
+    key_reads = [s for s in statements if "FROM api_keys" in s]
+    key_writes = [s for s in statements if s.startswith("UPDATE api_keys")]
+    assert len(key_reads) == 1 and len(key_writes) == 1
+    with ctx.store.session() as session:
+        first = session.scalar(select(ApiKey.last_used_at))
+    assert first == clock()
+    clock.advance(minutes=2)
+    client.get("/api/v1/templates?channel=whatsapp", headers={"Authorization": f"Bearer {key}"})
+    with ctx.store.session() as session:
+        assert session.scalar(select(ApiKey.last_used_at)) == clock()

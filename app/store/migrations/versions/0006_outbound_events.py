@@ -1,4 +1,4 @@
-"""events for customers' systems: subscribed endpoints, events, and their deliveries
+"""events for customers' systems: subscribed endpoints, events, and their deliveries; API keys' last use
 
 Revision ID: 0006
 Revises: 0005
@@ -60,11 +60,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_event_deliveries_due', 'event_deliveries', ['status', 'next_attempt_at'], unique=False)
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_used_at', UTCDateTime(), nullable=True))
     op.create_index('ix_event_deliveries_order', 'event_deliveries', ['endpoint_id', 'subject', 'event_id'],
                     unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_column('last_used_at')
     op.drop_table('event_deliveries')
     op.drop_table('outbound_events')
     op.drop_table('event_endpoints')

@@ -334,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
 
     info = {"rows": len(rows), "marketing": labels[MARKETING], "service": labels[SERVICE],
             "languages": dict(sorted(Counter(r["language"] for r in rows).items())),
-            "data": data_digest(paths), "seed": SEED, "c": C_MARKETING, "prune": PRUNE}
+            "data": data_digest(paths), "seed": SEED, "c": C_MARKETING, "prune": PRUNE,
+            "word_prior": mm.WORD_PRIOR, "char_prior": mm.CHAR_PRIOR}
     artefact = build(rows, thresholds, info)
     artefact.pop("_sklearn")
     text = serialise(artefact)

@@ -12,7 +12,8 @@ weight is its share of the verdict), and scores in microseconds without any libr
   letters and digits ("SAVE10") adds a ``<code>`` feature, capitals alone ("FREE") a ``<caps>`` one.
 * **Features.** Word unigrams and bigrams within a sentence, and character 3- to 5-grams inside each
   word (padded with a space either side). Each block is scaled by one over the square root of its
-  feature count, so a long message is not more marketing for being long. Because both blocks are sums
+  feature count (plus a small prior), so a long message is not more marketing for being long and a
+  two-word one does not rest on a single word. Because both blocks are sums
   over sentences (bigrams never cross a sentence, n-grams never cross a word), the whole message's
   score is computed from its sentences' sums at no extra cost.
 * **Sentences.** The message and each of its sentences are scored; the verdict takes the highest, so a
@@ -46,6 +47,10 @@ ARTEFACT = "marketing_model.json"
 FORMAT = "herald-marketing-model/1"
 CHAR_SIZES = (3, 4, 5)
 MIN_SENTENCE_WORDS = 3
+# Each block is divided by sqrt(count + prior): a text of two words carries less evidence than one of
+# twenty, so its score stays nearer the model's bias instead of resting on one word ("Hi!", "One.").
+WORD_PRIOR = 2
+CHAR_PRIOR = 8
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
                          "`": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
@@ -193,9 +198,9 @@ def scaled(words: Mapping[str, int], chars: Mapping[str, int]) -> dict[str, floa
     vector: dict[str, float] = {}
     n_words, n_chars = sum(words.values()), sum(chars.values())
     for feature, count in words.items():
-        vector["w|" + feature] = count / math.sqrt(n_words)
+        vector["w|" + feature] = count / math.sqrt(n_words + WORD_PRIOR)
     for feature, count in chars.items():
-        vector["c|" + feature] = count / math.sqrt(n_chars)
+        vector["c|" + feature] = count / math.sqrt(n_chars + CHAR_PRIOR)
     return vector
 
 
@@ -299,11 +304,8 @@ class MarketingModel:
 
     def _probability(self, word_sum: float, n_words: int, char_sum: float, n_chars: int,
                      shift: float = 0.0) -> float:
-        logit = self.bias - shift
-        if n_words:
-            logit += word_sum / math.sqrt(n_words)
-        if n_chars:
-            logit += char_sum / math.sqrt(n_chars)
+        logit = self.bias - shift + word_sum / math.sqrt(n_words + WORD_PRIOR) \
+            + char_sum / math.sqrt(n_chars + CHAR_PRIOR)
         return sigmoid(logit)
 
     def score_sentences(self, text: str) -> tuple[Scored, list[Scored]]:
@@ -355,8 +357,8 @@ class MarketingModel:
         toks = [t for t in scored.tokens]
         if not toks:
             return []
-        word_scale = 1 / math.sqrt(scored.word_n) if scored.word_n else 0.0
-        char_scale = 1 / math.sqrt(scored.char_n) if scored.char_n else 0.0
+        word_scale = 1 / math.sqrt(scored.word_n + WORD_PRIOR)
+        char_scale = 1 / math.sqrt(scored.char_n + CHAR_PRIOR)
         share: dict[tuple[int, int], float] = {}
         for i, token in enumerate(toks):
             key = (token.start, token.end)
@@ -391,7 +393,7 @@ class MarketingModel:
         n = sum(words.values())
         logits = list(self.kind_bias)
         if n:
-            scale = 1 / math.sqrt(n)
+            scale = 1 / math.sqrt(n + WORD_PRIOR)
             for feature, count in words.items():
                 row = self.kind_word.get(feature)
                 if row is not None:

@@ -10,8 +10,9 @@ How the rules read where the product description is silent:
 
 * **Purpose.** Declared by the caller; else implied by the template's category (MARKETING and
   PROMOTIONAL → promotion, AUTHENTICATION → one-time passcode); else detected from the text: when the
-  content check reads it as marketing, the signals choose abandoned cart, win-back or upsell, and
-  anything else is a promotion; when it does not, the send is recorded as the generic service
+  content check reads it as marketing, the kind of marketing chooses abandoned cart, win-back or upsell, and
+  anything else is a promotion (an agent's unsure message is the agent's call, not a detected
+  promotion); when it does not, the send is recorded as the generic service
   purpose "Confirmation or progress". A detected purpose is never urgent: only a declared (or
   AUTHENTICATION-implied) security event or passcode may break quiet hours or the daily cap.
 * **Marketing** is a marketing purpose (declared, implied or detected) or a marketing template.
@@ -20,11 +21,23 @@ How the rules read where the product description is silent:
   (any channel of the workspace) is younger than ``marketing_after_service_hours`` (at 23 h 59 min it
   is refused, at 24 h it may go); on Viber it may not be the first message Herald sends the person.
 * **Service that reads as marketing** (a declared or template-implied service purpose whose final
-  text the content check reads as marketing — mixed content counts as marketing): refused for API and
-  AI origins; an agent must answer :data:`QUESTIONS`, and once confirmed it goes as the declared
-  service purpose, with the confirmation stored beside it. A service purpose on a MARKETING or
-  PROMOTIONAL template is refused outright: the channel treats that template as marketing whatever
-  Herald calls it.
+  text the content check reads as marketing — a mixed message counts as marketing, caught by its
+  promotional sentence): refused for API and AI origins. For an agent it is marketing too — a
+  confirmation does not make it service: it can go only as marketing (the purpose its kind implies),
+  so it needs the customer's consent, is never the AI's idea and waits after a service message;
+  when those rules allow it, the agent confirms sending it *as marketing*. A service purpose on a
+  MARKETING or PROMOTIONAL template is refused outright: the channel treats that template as
+  marketing whatever Herald calls it.
+* **Unsure.** Where the model is not sure (its unsure band), an agent answers :data:`QUESTIONS`;
+  once confirmed the message goes as the service purpose, with the confirmation stored beside it.
+  An API or AI sender gets the model's verdict as it is (a close call is shown in the reasons).
+* **Languages the check does not read** (identified from the text; the six are en, es, pt, fr, de,
+  it): a service send is never silently allowed. An agent answers :data:`QUESTIONS`; an API or AI
+  sender gets what the workspace chose with ``unchecked_language``: ``refuse`` (the default),
+  ``marketing`` (judged as marketing: consent, never the AI's, the wait) or ``allow``; the reason
+  names the language. A declared marketing send needs no content check.
+* **Urgent purposes** (a declared security event or passcode) skip quiet hours and the daily cap
+  only while the text was read and does not read as marketing.
 * **Proactive** means the business writes first: the customer has not written on this channel in the
   last 24 hours. A reply inside that window is not proactive: quiet hours and the daily cap do not
   apply to it, and its verdict carries the note :data:`REPLY` so the cap can leave it out later. The
@@ -40,8 +53,9 @@ How the rules read where the product description is silent:
 
 Workspace settings (``flask --app app workspace set WORKSPACE KEY=VALUE``): ``marketing_after_service_hours``
 (24; 0 turns the wait off), ``daily_cap`` (3; null for none), ``quiet_start`` / ``quiet_end`` (21:00 / 08:00),
-``marketing_phrases`` (a list, or signal code → list) and ``marketing_languages`` (added to the workspace's
-template languages for the content check). A bad value is refused in words, never silently replaced.
+``marketing_phrases`` (a list, or signal code → list), ``marketing_languages`` (added to the workspace's
+template languages as hints for the content check) and ``unchecked_language`` (refuse, marketing or
+allow). A bad value is refused in words, never silently replaced.
 
 Pure Python: the clock, the store and the workspace's settings are all handed in.
 """

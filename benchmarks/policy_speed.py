@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.paths or sorted((ROOT / "data" / "policy" / "train").glob("*.jsonl"))
     texts = [json.loads(line)["text"] for path in paths for line in path.open(encoding="utf-8") if line.strip()]
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
     from app.domain import marketing_model
     from app.domain.marketing import check_content
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
     model = marketing_model.default_model()
     model_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         ordered = sorted(timings)
         print(f"  {name:<22} mean {statistics.mean(timings):7.1f} µs   p50 {ordered[len(ordered) // 2]:7.1f} µs   "
               f"p99 {ordered[int(len(ordered) * 0.99)]:7.1f} µs   max {ordered[-1]:8.1f} µs")
-    print(f"  model in memory        {model_bytes / 1e6:.1f} MB (tracemalloc, loading the artefact and the check)")
-    print(f"  process peak RSS       {rss_after / 1024:.1f} MB after loading (was {rss_before / 1024:.1f} MB); "
+    print(f"  model in memory        {model_bytes / 1e6:.1f} MB (tracemalloc: what loading the artefact keeps)")
+    print(f"  process peak RSS       {rss_after / 1024:.1f} MB after loading the model (was {rss_before / 1024:.1f} MB with Herald imported); "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB after the run")
     return 0
 

@@ -47,6 +47,7 @@ C_MARKETING = 100.0
 C_KINDS = 8.0
 PRUNE = 0.02          # smaller weights change no verdict (checked by --check and the agreement test)
 PRUNE_KINDS = 0.05
+KIND_FEATURES = 500  # per kind
 SENTENCE_WEIGHT = 0.3  # a sentence example counts a little less than a whole message
 MARKETING, SERVICE = "marketing", "service"
 
@@ -158,12 +159,14 @@ def fit_kinds(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     matrix = vectoriser.fit_transform(vectors)
     model = LogisticRegression(C=C_KINDS, max_iter=2000, random_state=SEED)
     model.fit(matrix, [r["kind"] for r in chosen])
-    word: dict[str, list[float]] = {}
-    for index, name in enumerate(vectoriser.get_feature_names_out()):
-        column = model.coef_[:, index]
-        if max(abs(float(w)) for w in column) < PRUNE_KINDS:
-            continue
-        word[name.split("|", 1)[1]] = [round(float(w), 3) for w in column]
+    names = vectoriser.get_feature_names_out()
+    word: dict[str, list[list[float]]] = {}
+    for k, row in enumerate(model.coef_):
+        # Each kind keeps its strongest features: enough to name the kind, small enough to carry.
+        strongest = sorted(range(len(names)), key=lambda i: (-abs(float(row[i])), i))[:KIND_FEATURES]
+        for i in sorted(strongest):
+            if abs(float(row[i])) >= PRUNE_KINDS:
+                word.setdefault(names[i].split("|", 1)[1], []).append([k, round(float(row[i]), 3)])
     return {"labels": [str(k) for k in model.classes_], "bias": [round(float(b), 4) for b in model.intercept_],
             "word": dict(sorted(word.items()))}
 

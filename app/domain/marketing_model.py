@@ -92,7 +92,7 @@ class Sentence:
 # Text → tokens → sentences
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def fold(word: str) -> str:
     """A word in the one form the model reads: lower case, no accents, straight quotes, digits as 0."""
     word = word.translate(_QUOTES).casefold()
@@ -155,7 +155,7 @@ def word_features(toks: Sequence[Token]) -> list[str]:
     return norms + [f"{a} {b}" for a, b in zip(norms, norms[1:])]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def char_features(norm: str) -> tuple[str, ...]:
     """The character 3- to 5-grams of one word, padded with a space each side, with repeats."""
     padded = f" {norm} "
@@ -263,7 +263,9 @@ class MarketingModel:
         kinds = artefact["kinds"]
         self.kinds: tuple[str, ...] = tuple(kinds["labels"])
         self.kind_bias: tuple[float, ...] = tuple(float(b) for b in kinds["bias"])
-        self.kind_word: dict[str, list[float]] = dict(kinds["word"])
+        # feature → ((kind index, weight), …): each kind keeps only its strongest features
+        self.kind_word: dict[str, tuple[tuple[int, float], ...]] = {
+            feature: tuple((int(k), float(w)) for k, w in pairs) for feature, pairs in kinds["word"].items()}
         self.info: dict[str, Any] = dict(artefact.get("info", {}))
         self._char_cache: dict[str, tuple[float, int]] = {}
 
@@ -275,7 +277,7 @@ class MarketingModel:
             grams = char_features(norm)
             weights = self.char
             cached = (sum(weights.get(g, 0.0) for g in grams), len(grams))
-            if len(self._char_cache) > 200_000:
+            if len(self._char_cache) > 50_000:  # a bounded cache: a worker stays small
                 self._char_cache.clear()
             self._char_cache[norm] = cached
         return cached
@@ -395,10 +397,8 @@ class MarketingModel:
         if n:
             scale = 1 / math.sqrt(n + WORD_PRIOR)
             for feature, count in words.items():
-                row = self.kind_word.get(feature)
-                if row is not None:
-                    for k, w in enumerate(row):
-                        logits[k] += w * count * scale
+                for k, w in self.kind_word.get(feature, ()):
+                    logits[k] += w * count * scale
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]
         best = max(range(len(logits)), key=lambda k: (logits[k], -k))

@@ -481,7 +481,8 @@ def consent_show(workspace: str, to: str, as_json: bool) -> None:
 @click.option("--until", help="Last day, included (YYYY-MM-DD, UTC) or moment (ISO, excluded); default now.")
 @click.option("--json", "as_json", is_flag=True, help="Print counts and sends as JSON.")
 def report_proactive(workspace: str, since: str | None, until: str | None, as_json: bool) -> None:
-    """A workspace's sends in a period: counts per purpose and verdict, then each send."""
+    """A workspace's sends in a period: counts per purpose and verdict, then each send; then what the rules
+    stopped (refused, or waiting for confirmation), counted by reason, then each stopped attempt."""
     from datetime import timedelta
 
     from .services.reports import parse_moment, proactive_report
@@ -499,6 +500,10 @@ def report_proactive(workspace: str, since: str | None, until: str | None, as_js
         click.echo(header[:-2] + ',\n  "sends": [', nl=False)
         for index, item in enumerate(report.sends()):
             click.echo(("," if index else "") + "\n    " + json.dumps(item.as_dict(), ensure_ascii=False), nl=False)
+        click.echo('\n  ],\n  "stopped_sends": [', nl=False)
+        for index, stopped in enumerate(report.stopped()):
+            click.echo(("," if index else "") + "\n    " + json.dumps(stopped.as_dict(), ensure_ascii=False),
+                       nl=False)
         click.echo("\n  ]\n}")
         return
     click.echo(f"Sends of {report.workspace} from {report.since:%Y-%m-%d %H:%M} UTC up to (not including) "
@@ -515,6 +520,19 @@ def report_proactive(workspace: str, since: str | None, until: str | None, as_js
         click.echo(f"{item.time:%Y-%m-%d %H:%M}  {item.channel:<8} {item.recipient:<16} {item.purpose:<20} "
                    f"{item.origin:<6} {item.verdict}{reply}{confirmed}  [{item.status}]")
         for reason in item.reasons:
+            click.echo(f"    - {reason}")
+    counts = report.stopped_counts
+    click.echo(f"Stopped by the rules: {report.stopped_total} (refused {counts.get('refused', 0)}, waiting for an "
+               f"agent's confirmation {counts.get('confirm', 0)})")
+    if report.stopped_by_reason:
+        click.echo(f"  {'reason':<30}{'refused':>9}{'confirm':>9}")
+        for code, by_outcome in report.stopped_by_reason.items():
+            click.echo(f"  {code:<30}{by_outcome.get('refused', 0):>9}{by_outcome.get('confirm', 0):>9}")
+    for stopped in report.stopped():
+        who = f" by {stopped.requested_by}" if stopped.requested_by else ""
+        click.echo(f"{stopped.time:%Y-%m-%d %H:%M}  {stopped.channel:<8} {stopped.recipient:<16} "
+                   f"{stopped.purpose:<20} {stopped.origin:<6} {stopped.outcome} via {stopped.surface}{who}")
+        for reason in stopped.reasons:
             click.echo(f"    - {reason}")
 
 

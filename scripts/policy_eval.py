@@ -1,14 +1,16 @@
-"""Measure the marketing-content check against Herald's labelled proactive messages.
+"""Measure the marketing-content check on a labelled set of proactive messages.
 
-    .venv/bin/python scripts/policy_eval.py [PATH] [--threshold 0.95] [--split NAME]
+    .venv/bin/python scripts/policy_eval.py [PATH] [--threshold 0.95] [--split NAME] [--quiet]
 
-PATH defaults to tests/data/proactive_messages.jsonl: one JSON object per line with "text",
-"label" ("marketing" or "service"), "language" and "kind"; an optional "split" (e.g. "holdout")
-marks messages kept aside while the phrase lists were written, and is reported on its own.
+PATH is a JSON Lines file, one object per line with "text", "label" ("marketing" or "service"),
+"language" and "kind" (an optional "split" is reported on its own); it defaults to the frozen
+evaluation split, data/policy/eval/frozen.jsonl. The check is the one the send path runs
+(app.domain.marketing.check_content, with the row's language as the only hint).
 
-Prints counts, precision and recall for "marketing" overall, per language and per split, then every
-misclassified message with the signals that fired (or nearly fired). Exits 1 when precision or
-recall falls below the threshold, so CI can run it.
+Prints counts, precision, recall and F1 for "marketing" overall, per language and per split, how
+often each kind is read as marketing, how many verdicts fell in the unsure band (where an agent is
+asked), then every misclassified message with its score and the words that weighed most. Exits 1
+when overall precision or recall falls below the threshold, so CI can run it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.domain.marketing import check_content, find_signals  # noqa: E402
+from app.domain.marketing import check_content  # noqa: E402
 
-DEFAULT_PATH = ROOT / "tests" / "data" / "proactive_messages.jsonl"
+DEFAULT_PATH = ROOT / "data" / "policy" / "eval" / "frozen.jsonl"
 MARKETING, SERVICE = "marketing", "service"
 
 
@@ -64,6 +66,13 @@ class Tally:
         actual = self.tp + self.fn
         return self.tp / actual if actual else None
 
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None
+        return 2 * p * r / (p + r)
+
 
 def load(path: Path) -> list[dict]:
     """Read the labelled set, refusing a malformed line with its number rather than guessing."""
@@ -79,21 +88,37 @@ def load(path: Path) -> list[dict]:
     return rows
 
 
-def evaluate(rows: list[dict]) -> tuple[Tally, dict[str, Tally], dict[str, Tally], list[tuple[dict, str]]]:
-    """Run the check on every row: overall, per-language and per-split tallies, and the misses."""
+@dataclass
+class Results:
+    overall: Tally
+    by_language: dict[str, Tally]
+    by_split: dict[str, Tally]
+    by_kind: dict[str, list[int]]  # kind → [read as marketing, total]
+    unsure: int
+    misses: list[tuple[dict, str, object]]
+
+
+def evaluate(rows: list[dict]) -> Results:
+    """Run the check on every row: overall, per-language, per-split and per-kind counts, and the misses."""
     overall = Tally()
     by_language: dict[str, Tally] = defaultdict(Tally)
     by_split: dict[str, Tally] = defaultdict(Tally)
-    misses: list[tuple[dict, str]] = []
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    unsure = 0
+    misses: list[tuple[dict, str, object]] = []
     for row in rows:
-        language = row.get("language", "en")
+        language = row.get("language") or "en"
         result = check_content(row["text"], (language,))
         predicted = MARKETING if result.marketing else SERVICE
         for tally in (overall, by_language[language], by_split[row.get("split", "main")]):
             tally.add(row["label"], predicted)
+        kind = by_kind[f"{row['label']}/{row.get('kind') or '?'}"]
+        kind[0] += result.marketing
+        kind[1] += 1
+        unsure += result.unsure
         if predicted != row["label"]:
-            misses.append((row, predicted))
-    return overall, dict(by_language), dict(by_split), misses
+            misses.append((row, predicted, result))
+    return Results(overall, dict(by_language), dict(by_split), dict(by_kind), unsure, misses)
 
 
 def _pct(value: float | None) -> str:
@@ -102,7 +127,7 @@ def _pct(value: float | None) -> str:
 
 def _line(name: str, tally: Tally) -> str:
     return (f"{name:<10} n={tally.total:<4} tp={tally.tp:<4} fp={tally.fp:<3} fn={tally.fn:<3} "
-            f"tn={tally.tn:<4} precision={_pct(tally.precision)} recall={_pct(tally.recall)}")
+            f"tn={tally.tn:<4} precision={_pct(tally.precision)} recall={_pct(tally.recall)} F1={_pct(tally.f1)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.95,
                         help="minimum precision and recall for marketing (default 0.95)")
     parser.add_argument("--split", help='only evaluate rows with this "split" (e.g. holdout, main)')
+    parser.add_argument("--quiet", action="store_true", help="do not list the misclassified messages")
     args = parser.parse_args(argv)
 
     rows = load(args.path)
@@ -120,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no labelled messages to evaluate")
         return 1
 
-    overall, by_language, by_split, misses = evaluate(rows)
+    results = evaluate(rows)
+    overall = results.overall
     labels = defaultdict(int)
     for row in rows:
         labels[row["label"]] += 1
@@ -128,19 +155,25 @@ def main(argv: list[str] | None = None) -> int:
           f"({labels[MARKETING]} marketing, {labels[SERVICE]} service)")
     print(_line("all", overall))
     print("\nper language")
-    for language in sorted(by_language):
-        print(_line(language, by_language[language]))
-    if len(by_split) > 1:
+    for language in sorted(results.by_language):
+        print(_line(language, results.by_language[language]))
+    if len(results.by_split) > 1:
         print("\nper split")
-        for split in sorted(by_split):
-            print(_line(split, by_split[split]))
+        for split in sorted(results.by_split):
+            print(_line(split, results.by_split[split]))
+    print("\nread as marketing, per kind")
+    for kind, (flagged, total) in sorted(results.by_kind.items()):
+        print(f"  {kind:<30} {flagged:>4}/{total:<4} {flagged / total:6.1%}")
+    print(f"\nunsure (an agent would be asked): {results.unsure} of {len(rows)} ({results.unsure / len(rows):.1%})")
 
-    print(f"\nmisclassified: {len(misses)}")
-    for row, predicted in misses:
-        signals = find_signals(row["text"], (row.get("language", "en"),))
-        shown = ", ".join(f'{s.code}: "{s.phrase}"' for s in signals) or "no signal"
-        print(f"- expected {row['label']}, got {predicted} "
-              f"[{row.get('language', 'en')}/{row.get('kind', '?')}] {row['text']}\n    signals: {shown}")
+    print(f"\nmisclassified: {len(results.misses)}")
+    if not args.quiet:
+        for row, predicted, result in results.misses:
+            closest = result.flagged[0] if result.flagged else result.near_miss
+            words = ", ".join(closest.words) if closest else ""
+            print(f"- expected {row['label']}, got {predicted} ({result.probability:.2f}"
+                  f"{', unsure' if result.unsure else ''}) [{row.get('language', 'en')}/{row.get('kind', '?')}] "
+                  f"{row['text']}\n    weighed most: {words or '-'}")
 
     precision = overall.precision if overall.precision is not None else 0.0
     recall = overall.recall if overall.recall is not None else 0.0

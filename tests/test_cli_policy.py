@@ -13,6 +13,8 @@ from app.store.models import Consent, Message
 
 OPEN, NEW = CUSTOMERS["open_window"], CUSTOMERS["new"]
 MIXED = "Your order has shipped! Use code SAVE10 for 10% off your next order."
+# Dutch: a language the marketing check does not read, so an agent is asked the two questions.
+DUTCH = "Je pakket is onderweg en wordt morgen tussen 9 en 12 uur bezorgd."
 
 
 @pytest.fixture
@@ -35,14 +37,13 @@ def sale(run, *extra):
 
 
 def test_confirm_prints_the_verdict_reasons_and_both_questions_and_sends_nothing(run, sqlite_app):
-    result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", MIXED,
+    result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", DUTCH,
                  "--purpose", "delivery_update")
     assert result.exit_code == 1
     out = result.output
     assert out.startswith("Needs confirmation: WhatsApp to +1 201-555-0123")
     assert "Policy verdict: confirm (marketing)" in out
-    assert "This is sent as “Delivery or order update” but reads as marketing." in out
-    assert 'Offers a promo code ("Use code SAVE10 for")' in out
+    assert "This looks like Dutch, which Herald's marketing check does not read" in out
     for question in QUESTIONS:
         assert f"  ? {question}" in out
     assert "Run again with --confirm to send it." in out
@@ -50,18 +51,30 @@ def test_confirm_prints_the_verdict_reasons_and_both_questions_and_sends_nothing
 
 
 def test_confirm_in_json_carries_the_verdict_and_questions(run, sqlite_app):
-    result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", MIXED,
+    result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", DUTCH,
                  "--purpose", "delivery_update", "--json")
     assert result.exit_code == 1
     decision = json.loads(result.output)["decision"]
     assert decision["outcome"] == "confirm" and decision["purpose"] == "delivery_update"
     assert decision["policy"]["outcome"] == "confirm" and decision["policy"]["questions"] == list(QUESTIONS)
-    assert decision["policy"]["reasons"][0]["code"] == "service_reads_as_marketing"
+    assert decision["policy"]["reasons"][0]["code"] == "language_unchecked"
+    assert decision["policy"]["content"]["language_name"] == "Dutch"
     assert messages(sqlite_app) == []
 
 
-def test_the_confirm_flag_sends_and_the_confirmation_is_stored(run, sqlite_app):
+def test_a_mixed_message_is_explained_sentence_kind_and_words(run, sqlite_app):
     result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", MIXED,
+                 "--purpose", "delivery_update", "--json")
+    policy = json.loads(result.output)["decision"]["policy"]
+    assert policy["outcome"] == "refuse" and policy["purpose"] == "promotion"
+    [sentence] = policy["content"]["sentences"]
+    assert sentence["text"] == "Use code SAVE10 for 10% off your next order." and "SAVE10" in sentence["words"]
+    assert policy["content"]["mixed"] is True
+    assert [r["code"] for r in policy["reasons"]][-1] == "marketing_consent_missing"
+
+
+def test_the_confirm_flag_sends_and_the_confirmation_is_stored(run, sqlite_app):
+    result = run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", DUTCH,
                  "--purpose", "delivery_update", "--confirm")
     assert result.exit_code == 0, result.output
     assert "Policy verdict: confirm (marketing) — confirmed with --confirm" in result.output
@@ -147,8 +160,9 @@ def test_report_proactive_counts_and_lists_sends_with_who_confirmed(run, clock):
     run("consent", "record", "demo", "--to", NEW, "--channel", "whatsapp", "--granted", "--by", "ana@example.com")
     assert sale(run).exit_code == 0
     clock.advance(minutes=5)
-    assert run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", MIXED, "--purpose",
+    assert run("send", "demo", "--channel", "whatsapp", "--to", OPEN, "--text", DUTCH, "--purpose",
                "delivery_update", "--confirm").exit_code == 0
+    assert sale(run, "--origin", "ai").exit_code == 1  # stopped: shown beside the sends
     clock.advance(days=5)
     assert run("send", "demo", "--channel", "sms", "--to", NEW, "--text", "Your parcel arrives today.",
                "--purpose", "delivery_update").exit_code == 0
@@ -164,7 +178,13 @@ def test_report_proactive_counts_and_lists_sends_with_who_confirmed(run, clock):
     assert "promotion" in lines[4] and "agent" in lines[4] and "allow" in lines[4]
     confirmed = next(line for line in lines if "confirmed by cli" in line)
     assert confirmed.startswith("2026-11-22 15:05  whatsapp +12015550123") and "confirm (reply)" in confirmed
-    assert "    - This is sent as “Delivery or order update” but reads as marketing." in human.output
+    assert "    - This looks like Dutch, which Herald's marketing check does not read, so it could not tell " \
+           "whether this is marketing. Send it only if you can answer yes to both questions." in human.output
+    stopped = lines.index("Stopped by the rules: 1 (refused 1, waiting for an agent's confirmation 0)")
+    assert lines[stopped + 1].split() == ["reason", "refused", "confirm"]
+    assert lines[stopped + 2].split() == ["ai_marketing", "1", "0"]
+    assert lines[stopped + 3].startswith("2026-11-22 15:05  whatsapp +12015550126")
+    assert "promotion" in lines[stopped + 3] and lines[stopped + 3].endswith("refused via cli by cli")
 
     payload = json.loads(run("report", "proactive", "demo", "--since", "2026-11-01", "--until", "2026-11-30",
                              "--json").output)
@@ -172,6 +192,9 @@ def test_report_proactive_counts_and_lists_sends_with_who_confirmed(run, clock):
     assert payload["counts"] == {"delivery_update": {"allow": 1, "confirm": 1}, "promotion": {"allow": 1}}
     assert [(s["purpose"], s["verdict"], s["confirmed_by"]) for s in payload["sends"]] == [
         ("promotion", "allow", None), ("delivery_update", "confirm", "cli"), ("delivery_update", "allow", None)]
+    assert payload["stopped"] == {"total": 1, "counts": {"refused": 1}, "by_reason": {"ai_marketing": {"refused": 1}}}
+    [stopped] = payload["stopped_sends"]
+    assert (stopped["origin"], stopped["surface"], stopped["codes"]) == ("ai", "cli", ["ai_marketing"])
     first = payload["sends"][0]
     assert set(first) >= {"time", "channel", "recipient", "purpose", "origin", "verdict", "reasons", "confirmed_by"}
     assert first["reasons"][0].startswith("Marketing (“Promotion”) to a customer who consented")
@@ -179,5 +202,6 @@ def test_report_proactive_counts_and_lists_sends_with_who_confirmed(run, clock):
     empty = json.loads(run("report", "proactive", "demo", "--since", "2026-10-01", "--until", "2026-10-31",
                            "--json").output)
     assert empty["total"] == 0 and empty["sends"] == [] and empty["counts"] == {}
+    assert empty["stopped"]["total"] == 0 and empty["stopped_sends"] == []
     bad = run("report", "proactive", "demo", "--since", "yesterday")
     assert bad.exit_code == 1 and "is not a date" in bad.output

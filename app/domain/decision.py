@@ -57,10 +57,14 @@ class PolicyVerdict:
     purpose: str | None = None
     marketing: bool = False
     questions: tuple[str, ...] = ()
+    # How the content check read the text: probability, unsure, kind, language, the sentences that read
+    # as marketing with the words that weighed most, the near miss (see ContentCheck.as_dict).
+    content: Mapping[str, object] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         return {"outcome": self.outcome, "reasons": [r.as_dict() for r in self.reasons],
-                "purpose": self.purpose, "marketing": self.marketing, "questions": list(self.questions)}
+                "purpose": self.purpose, "marketing": self.marketing, "questions": list(self.questions),
+                "content": dict(self.content) if self.content is not None else None}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ How the rules read where the product description is silent:
 
 * **Purpose.** Declared by the caller; else implied by the template's category (MARKETING and
   PROMOTIONAL → promotion, AUTHENTICATION → one-time passcode); else detected from the text: when the
-  content check reads it as marketing, the signals choose abandoned cart, win-back or upsell, and
-  anything else is a promotion; when it does not, the send is recorded as the generic service
+  content check reads it as marketing, the kind of marketing chooses abandoned cart, win-back or upsell, and
+  anything else is a promotion (an agent's unsure message is the agent's call, not a detected
+  promotion); when it does not, the send is recorded as the generic service
   purpose "Confirmation or progress". A detected purpose is never urgent: only a declared (or
   AUTHENTICATION-implied) security event or passcode may break quiet hours or the daily cap.
 * **Marketing** is a marketing purpose (declared, implied or detected) or a marketing template.
@@ -20,11 +21,23 @@ How the rules read where the product description is silent:
   (any channel of the workspace) is younger than ``marketing_after_service_hours`` (at 23 h 59 min it
   is refused, at 24 h it may go); on Viber it may not be the first message Herald sends the person.
 * **Service that reads as marketing** (a declared or template-implied service purpose whose final
-  text the content check reads as marketing — mixed content counts as marketing): refused for API and
-  AI origins; an agent must answer :data:`QUESTIONS`, and once confirmed it goes as the declared
-  service purpose, with the confirmation stored beside it. A service purpose on a MARKETING or
-  PROMOTIONAL template is refused outright: the channel treats that template as marketing whatever
-  Herald calls it.
+  text the content check reads as marketing — a mixed message counts as marketing, caught by its
+  promotional sentence): refused for API and AI origins. For an agent it is marketing too — a
+  confirmation does not make it service: it can go only as marketing (the purpose its kind implies),
+  so it needs the customer's consent, is never the AI's idea and waits after a service message;
+  when those rules allow it, the agent confirms sending it *as marketing*. A service purpose on a
+  MARKETING or PROMOTIONAL template is refused outright: the channel treats that template as
+  marketing whatever Herald calls it.
+* **Unsure.** Where the model is not sure (its unsure band), an agent answers :data:`QUESTIONS`;
+  once confirmed the message goes as the service purpose, with the confirmation stored beside it.
+  An API or AI sender gets the model's verdict as it is (a close call is shown in the reasons).
+* **Languages the check does not read** (identified from the text; the six are en, es, pt, fr, de,
+  it): a service send is never silently allowed. An agent answers :data:`QUESTIONS`; an API or AI
+  sender gets what the workspace chose with ``unchecked_language``: ``refuse`` (the default),
+  ``marketing`` (judged as marketing: consent, never the AI's, the wait) or ``allow``; the reason
+  names the language. A declared marketing send needs no content check.
+* **Urgent purposes** (a declared security event or passcode) skip quiet hours and the daily cap
+  only while the text was read and does not read as marketing.
 * **Proactive** means the business writes first: the customer has not written on this channel in the
   last 24 hours. A reply inside that window is not proactive: quiet hours and the daily cap do not
   apply to it, and its verdict carries the note :data:`REPLY` so the cap can leave it out later. The
@@ -40,8 +53,9 @@ How the rules read where the product description is silent:
 
 Workspace settings (``flask --app app workspace set WORKSPACE KEY=VALUE``): ``marketing_after_service_hours``
 (24; 0 turns the wait off), ``daily_cap`` (3; null for none), ``quiet_start`` / ``quiet_end`` (21:00 / 08:00),
-``marketing_phrases`` (a list, or signal code → list) and ``marketing_languages`` (added to the workspace's
-template languages for the content check). A bad value is refused in words, never silently replaced.
+``marketing_phrases`` (a list, or signal code → list), ``marketing_languages`` (added to the workspace's
+template languages as hints for the content check) and ``unchecked_language`` (refuse, marketing or
+allow). A bad value is refused in words, never silently replaced.
 
 Pure Python: the clock, the store and the workspace's settings are all handed in.
 """
@@ -56,6 +70,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .decision import PolicyInput, PolicyVerdict
 from .marketing import ContentCheck, check_content
+from .marketing_model import MarketingModel
 from .purposes import PURPOSES, URGENT, Purpose, default_for_category
 from .refusals import Reason, Refused
 from .templates import MARKETING_CATEGORIES
@@ -74,8 +89,13 @@ GENERIC_SERVICE = "confirmation"
 # The reason code that marks a verdict on a reply inside the open window (not proactive).
 REPLY = "reply_in_window"
 
+# What an API or AI send in a language the content check does not read gets (workspace setting
+# ``unchecked_language``): refused (the default), judged as marketing, or let through as service.
+UNCHECKED_CHOICES = ("refuse", "marketing", "allow")
+
 _CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "viber": "Viber"}
-_SIGNAL_PURPOSES = {"cart": "abandoned_cart", "win_back": "win_back", "upsell": "upsell"}
+# The marketing purpose a kind of marketing (or a workspace phrase's code) implies.
+_KIND_PURPOSES = {"cart": "abandoned_cart", "win_back": "win_back", "upsell": "upsell", "cross_sell": "upsell"}
 _ORIGIN_WORDS = {"api": "an API or workflow", "ai": "an AI assistant"}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -135,6 +155,7 @@ class PolicySettings:
     quiet_end: str = "08:00"
     languages: tuple[str, ...] = ("en",)
     marketing_phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unchecked_language: str = "refuse"  # what an API or AI send in a language the check does not read gets
 
     def __post_init__(self) -> None:
         _clock_time(self.quiet_start, "quiet_start")
@@ -165,9 +186,12 @@ class PolicySettings:
         if not isinstance(extra_languages, (list, tuple)) or not all(isinstance(x, str) for x in extra_languages):
             raise _bad_setting("marketing_languages", extra_languages, "a list of language codes")
         chosen = dict.fromkeys(["en", *[str(x) for x in languages if x], *extra_languages])
+        unchecked = settings.get("unchecked_language", defaults.unchecked_language)
+        if unchecked not in UNCHECKED_CHOICES:
+            raise _bad_setting("unchecked_language", unchecked, "one of " + ", ".join(UNCHECKED_CHOICES))
         return cls(marketing_after_service_hours=hours, daily_cap=cap, quiet_start=start.strip(),
                    quiet_end=end.strip(), languages=tuple(chosen),
-                   marketing_phrases=_phrases(settings.get("marketing_phrases", {})))
+                   marketing_phrases=_phrases(settings.get("marketing_phrases", {})), unchecked_language=unchecked)
 
 
 def _bad_setting(key: str, value: object, wanted: str) -> Refused:
@@ -210,33 +234,45 @@ class _Purpose:
     how: str  # declared, template or detected
 
 
-def judge(inputs: PolicyInput, history: History, settings: PolicySettings = PolicySettings()) -> PolicyVerdict:
-    """Allow, ask to confirm, or refuse one send — with every reason that applies, and its purpose."""
+def judge(inputs: PolicyInput, history: History, settings: PolicySettings = PolicySettings(),
+          model: MarketingModel | None = None) -> PolicyVerdict:
+    """Allow, ask to confirm, or refuse one send — with every reason that applies, and its purpose.
+
+    ``model``: the marketing model that reads the text (Herald's shipped one by default).
+    """
     draft, now = inputs.draft, inputs.now
     label = _CHANNEL_LABELS.get(draft.channel, draft.channel)
     template = draft.template
     category = (template.category if template else "").upper()
-    languages = settings.languages + ((template.language,) if template else ())
-    check = check_content(inputs.text, languages, settings.marketing_phrases)
-    signals = [Reason("marketing_content", sentence, "text") for sentence in check.reasons()]
+    languages = ((template.language,) if template else ()) + settings.languages
+    check = check_content(inputs.text, languages, settings.marketing_phrases, model)
+    content = check.as_dict()
+    explained = [Reason("marketing_content", sentence, "text") for sentence in check.reasons()]
 
     if draft.purpose and draft.purpose not in PURPOSES:
         fallback = _choose_purpose(None, category, check).purpose.code
         return PolicyVerdict(REFUSE, (Reason("purpose_invalid", f"“{draft.purpose}” is not a purpose Herald "
                                                                 f"knows; choose one of {', '.join(PURPOSES)}.",
-                                             "purpose"),), purpose=fallback, marketing=check.marketing)
-    chosen = _choose_purpose(draft.purpose, category, check)
+                                             "purpose"),), purpose=fallback, marketing=check.marketing,
+                             content=content)
+    agent = draft.origin not in _ORIGIN_WORDS
+    chosen = _choose_purpose(draft.purpose, category, check, agent=agent)
     purpose, how = chosen.purpose, chosen.how
     marketing_template = category in MARKETING_CATEGORIES
     treated_as_marketing = purpose.marketing or marketing_template
     reads_as_marketing = check.marketing
+    # An agent decides where the model is unsure; a system gets the model's verdict as it is.
+    doubtful = check.unsure and agent and not treated_as_marketing
+    sure_marketing = reads_as_marketing and not doubtful
+    unchecked = not check.checked and not treated_as_marketing and not sure_marketing
+    language = check.language.name if check.language else "this language"
     proactive = not window_state(inputs.state.last_inbound_at, now).open
-    urgent = purpose.code in URGENT and how != "detected"
 
     why: list[Reason] = []       # why Herald reads it as marketing; shown with any outcome
     refusals: list[Reason] = []
     doubts: list[Reason] = []    # what an agent must confirm
     notes: list[Reason] = []     # remarks on an allowed send
+    questions: tuple[str, ...] = QUESTIONS
 
     if marketing_template and not purpose.marketing:
         kind = "promotional" if category == "PROMOTIONAL" else "marketing"
@@ -250,52 +286,122 @@ def judge(inputs: PolicyInput, history: History, settings: PolicySettings = Poli
             what = (f"Template “{template.name}” is a {category.lower()} template, but with its values filled in "
                     "it reads as marketing" if template else "No purpose was given and this reads as marketing")
             why.append(Reason("marketing_detected", f"{what}, so Herald treats it as “{purpose.label}”.", "purpose"))
-            why.extend(signals)
+            why.extend(explained)
         refusals.extend(_marketing_rules(inputs, history, settings, label))
-    elif reads_as_marketing:
+    elif sure_marketing:
         head = (f"This is sent as “{purpose.label}” but reads as marketing." if how == "declared" else
-                f"Template “{template.name}” is for “{purpose.label}” but reads as marketing.")
-        if draft.origin in _ORIGIN_WORDS:
+                f"Template “{template.name}” is for “{purpose.label}” but reads as marketing." if how == "template"
+                else "This reads as marketing.")
+        as_marketing = PURPOSES[_marketing_purpose(check)]
+        if not agent:
             refusals.append(Reason("service_reads_as_marketing",
                                    f"{head} Herald does not send marketing dressed as service from "
                                    f"{_ORIGIN_WORDS[draft.origin]}: remove the marketing part, or declare a "
                                    "marketing purpose (it then needs the customer's marketing consent, and is "
                                    "never an AI's idea).", "purpose"))
-            refusals.extend(signals)
+            refusals.extend(explained)
         else:
-            doubts.append(Reason("service_reads_as_marketing",
-                                 f"{head} Send it only if it is truly a service message; otherwise remove the "
-                                 "marketing part or choose a marketing purpose (it then needs the customer's "
-                                 "marketing consent).", "purpose"))
-            doubts.extend(signals)
+            # A confirmation does not make marketing service: it can go only as marketing, under the
+            # marketing rules (consent, never the AI's idea, the wait after a service message).
+            rules = _marketing_rules(inputs, history, settings, label)
+            if rules:
+                refusals.append(Reason("service_reads_as_marketing",
+                                       f"{head} It can go only as marketing (“{as_marketing.label}”), and "
+                                       "marketing is not allowed here — see below. Remove the marketing part to "
+                                       "send it as a service message.", "purpose"))
+                refusals.extend(explained)
+                refusals.extend(rules)
+            else:
+                doubts.append(Reason("service_reads_as_marketing",
+                                     f"{head} If you send it, it goes as marketing (“{as_marketing.label}”), "
+                                     "not as a service message; to send it as service, remove the marketing "
+                                     "part.", "purpose"))
+                doubts.extend(explained)
+                questions = (f"Send it as marketing (“{as_marketing.label}”)?",)
+            purpose = as_marketing
+    elif doubtful:
+        doubts.append(Reason("marketing_unsure",
+                             f"Herald is not sure whether this is a service message or marketing. Send it as "
+                             f"“{purpose.label}” only if you can answer yes to both questions; otherwise remove "
+                             "the sentence below or choose a marketing purpose (it then needs the customer's "
+                             "marketing consent).", "purpose"))
+        doubts.extend(explained)
+    elif unchecked:
+        if agent:
+            doubts.append(Reason("language_unchecked",
+                                 f"This looks like {language}, which Herald's marketing check does not read, so "
+                                 "it could not tell whether this is marketing. Send it only if you can answer yes "
+                                 "to both questions.", "text"))
+        elif settings.unchecked_language == "refuse":
+            refusals.append(Reason("language_unchecked",
+                                   f"This looks like {language}, which Herald's marketing check does not read, and "
+                                   f"this workspace does not send unchecked text from {_ORIGIN_WORDS[draft.origin]} "
+                                   "(setting unchecked_language=refuse). Send it from a panel, where an agent "
+                                   "confirms it, or declare a marketing purpose (it then needs the customer's "
+                                   "marketing consent).", "text"))
+        elif settings.unchecked_language == "marketing":
+            purpose = PURPOSES["promotion"]
+            treated_as_marketing = True
+            why.append(Reason("language_unchecked",
+                              f"This looks like {language}, which Herald's marketing check does not read; this "
+                              "workspace treats such text as marketing (setting unchecked_language=marketing), so "
+                              "it goes as “Promotion”.", "text"))
+            refusals.extend(_marketing_rules(inputs, history, settings, label))
+        else:
+            notes.append(Reason("language_unchecked",
+                                f"This looks like {language}, which Herald's marketing check does not read; this "
+                                "workspace lets such text go as service (setting unchecked_language=allow).",
+                                "text"))
 
+    # The urgent exemptions (quiet hours, the daily cap) hold only for a declared urgent purpose whose
+    # text was read and does not read as marketing.
+    urgent = (purpose.code in URGENT and how != "detected" and not reads_as_marketing and not treated_as_marketing
+              and check.checked)
     if not proactive:
         notes.append(Reason(REPLY, f"The customer wrote on {label} in the last 24 hours, so this answers them and "
                                    "is not proactive: quiet hours and the daily cap do not apply.", ""))
     elif not urgent:
+        if chosen.purpose.code in URGENT and how != "detected":
+            notes.append(Reason("urgent_exemption_lost",
+                                f"The purpose “{chosen.purpose.label}” may break quiet hours and the daily cap only "
+                                "when its text does not read as marketing; this one "
+                                + ("reads as marketing." if reads_as_marketing or treated_as_marketing else
+                                   f"could not be checked ({language})."), ""))
         refusals.extend(_quiet_hours(now, history.time_zones, settings, notes))
         refusals.extend(_daily_cap(now, history.proactive_sent, settings))
 
+    marketing = treated_as_marketing or reads_as_marketing or purpose.marketing
     if refusals:
-        return PolicyVerdict(REFUSE, tuple(why + refusals), purpose=purpose.code,
-                             marketing=treated_as_marketing or reads_as_marketing)
+        return PolicyVerdict(REFUSE, tuple(why + refusals + [n for n in notes if n.code == "urgent_exemption_lost"]),
+                             purpose=purpose.code, marketing=marketing, content=content)
     if doubts:
         return PolicyVerdict(CONFIRM, tuple(why + doubts + notes), purpose=purpose.code, marketing=True,
-                             questions=QUESTIONS)
-    summary = _summary(purpose, how, category, history.consent, label)
-    return PolicyVerdict(ALLOW, (summary, *why, *notes), purpose=purpose.code, marketing=treated_as_marketing)
+                             questions=questions, content=content)
+    summary = _summary(purpose, how, category, history.consent, label, check)
+    return PolicyVerdict(ALLOW, (summary, *why, *notes), purpose=purpose.code, marketing=marketing, content=content)
 
 
-def _choose_purpose(declared: str | None, category: str, check: ContentCheck) -> _Purpose:
-    """Declared, else implied by the template's category, else detected from the content."""
+def _marketing_purpose(check: ContentCheck) -> str:
+    """The marketing purpose the content implies: its kind, or a workspace phrase's code."""
+    for signal in check.signals:
+        if signal.code in _KIND_PURPOSES:
+            return _KIND_PURPOSES[signal.code]
+    if check.signals:
+        return "promotion"
+    kinds = [r.kind for r in check.flagged]
+    return next((_KIND_PURPOSES[k] for k in kinds if k in _KIND_PURPOSES), "promotion")
+
+
+def _choose_purpose(declared: str | None, category: str, check: ContentCheck, agent: bool = False) -> _Purpose:
+    """Declared, else implied by the template's category, else detected from the content (where the
+    model is unsure and an agent sends, the agent decides, so nothing is detected as marketing)."""
     if declared:
         return _Purpose(PURPOSES[declared], "declared")
     implied = default_for_category(category)
     if implied:
         return _Purpose(PURPOSES[implied], "template")
-    if check.marketing:
-        code = next((_SIGNAL_PURPOSES[s.code] for s in check.signals if s.code in _SIGNAL_PURPOSES), "promotion")
-        return _Purpose(PURPOSES[code], "detected")
+    if check.marketing and not (agent and check.unsure):
+        return _Purpose(PURPOSES[_marketing_purpose(check)], "detected")
     return _Purpose(PURPOSES[GENERIC_SERVICE], "detected")
 
 
@@ -418,17 +524,19 @@ def _daily_cap(now: datetime, sent: tuple[datetime, ...], settings: PolicySettin
                                 f"{format_moment(frees_at)}.", "")]
 
 
-def _summary(purpose: Purpose, how: str, category: str, consent: MarketingConsent | None, label: str) -> Reason:
+def _summary(purpose: Purpose, how: str, category: str, consent: MarketingConsent | None, label: str,
+             check: ContentCheck) -> Reason:
     if purpose.marketing or category in MARKETING_CATEGORIES:
         assert consent is not None
         return Reason("marketing_consented", f"Marketing (“{purpose.label}”) to a customer who consented to "
                                              f"marketing on {label} (recorded by {consent.recorded_by} on "
                                              f"{format_moment(consent.recorded_at)}).", "")
+    found = check.no_marketing()
     if how == "detected":
-        return Reason("purpose_detected", "No purpose was given and nothing in it reads as marketing, so Herald "
-                                          f"records it as “{purpose.label}”.", "purpose")
+        return Reason("purpose_detected", f"No purpose was given, so Herald records it as “{purpose.label}”. "
+                                          f"{found}", "purpose")
     source = "" if how == "declared" else f", from the template's {category} category"
-    return Reason("service", f"Service message (“{purpose.label}”{source}): nothing in it reads as marketing.", "")
+    return Reason("service", f"Service message (“{purpose.label}”{source}). {found}", "")
 
 
 def _duration(span: timedelta) -> str:

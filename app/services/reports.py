@@ -1,10 +1,12 @@
 """Reports for operators: what a workspace sent, why, and what the proactive policy said about it.
 
-The proactive report covers every message Herald sent for the workspace in a period (a refused send
-is never stored, so it never appears): counts per purpose and verdict, and each send with its time,
-channel, recipient, purpose, origin, verdict, reasons and who confirmed it. It reads the period as a
-range of ``ix_messages_created`` (workspace, created_at) and streams the rows, so a month of a busy
-workspace never sits in memory at once.
+The proactive report covers every message Herald sent for the workspace in a period: counts per
+purpose and verdict, and each send with its time, channel, recipient, purpose, origin, verdict,
+reasons and who confirmed it. Beside the sends it shows what the rules stopped — every refused or
+confirmation-needed attempt from any surface (``policy_decisions``), counted by reason and listed
+with who asked, from where, for what purpose, and why. It reads the period as a range of
+``ix_messages_created`` and ``ix_policy_decisions_created`` (workspace, created_at) and streams the
+rows, so a month of a busy workspace never sits in memory at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 
 from ..domain.policy import REPLY
 from ..domain.refusals import Reason, Refused
-from ..store.models import Message
+from ..store.models import Message, PolicyDecision
 from .consent import workspace_ref
 from .context import Context
 
@@ -64,6 +66,27 @@ class ProactiveSend:
 
 
 @dataclass(frozen=True)
+class StoppedSend:
+    """One attempt the rules stopped, as the report shows it."""
+
+    time: datetime
+    outcome: str  # refused or confirm
+    channel: str
+    recipient: str
+    purpose: str
+    origin: str
+    surface: str
+    requested_by: str
+    codes: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"time": self.time.isoformat(), "outcome": self.outcome, "channel": self.channel,
+                "recipient": self.recipient, "purpose": self.purpose, "origin": self.origin, "surface": self.surface,
+                "requested_by": self.requested_by, "codes": list(self.codes), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
 class ProactiveReport:
     """Counts per purpose × verdict for a period; :meth:`sends` streams the sends themselves."""
 
@@ -73,14 +96,40 @@ class ProactiveReport:
     since: datetime
     until: datetime
     counts: dict[str, dict[str, int]]
+    stopped_counts: dict[str, int]             # refused / confirm → attempts
+    stopped_by_reason: dict[str, dict[str, int]]  # reason code → refused / confirm → attempts
 
     @property
     def total(self) -> int:
         return sum(sum(v.values()) for v in self.counts.values())
 
+    @property
+    def stopped_total(self) -> int:
+        return sum(self.stopped_counts.values())
+
     def header(self) -> dict[str, Any]:
         return {"workspace": self.workspace, "since": self.since.isoformat(), "until": self.until.isoformat(),
-                "total": self.total, "counts": self.counts}
+                "total": self.total, "counts": self.counts,
+                "stopped": {"total": self.stopped_total, "counts": self.stopped_counts,
+                            "by_reason": self.stopped_by_reason}}
+
+    def stopped(self, batch: int = 500) -> Iterator[StoppedSend]:
+        """Every attempt of the period the rules stopped, oldest first, read in batches."""
+        table = PolicyDecision.__table__.c
+        query = (select(table.created_at, table.outcome, table.channel, table.recipient, table.purpose,
+                        table.origin, table.surface, table.requested_by, table.reason_codes, table.reasons)
+                 .where(table.workspace_id == self.workspace_id, table.created_at >= self.since,
+                        table.created_at < self.until)
+                 .order_by(table.created_at, table.id)
+                 .execution_options(yield_per=batch))
+        with self.ctx.store.session() as session:
+            for row in session.execute(query):
+                reasons = [r for r in (row.reasons or []) if isinstance(r, dict)]
+                yield StoppedSend(time=row.created_at, outcome=row.outcome, channel=row.channel,
+                                  recipient=row.recipient, purpose=row.purpose or NO_PURPOSE, origin=row.origin,
+                                  surface=row.surface, requested_by=row.requested_by,
+                                  codes=tuple(str(c) for c in (row.reason_codes or [])),
+                                  reasons=tuple(str(r.get("message", "")) for r in reasons))
 
     def sends(self, batch: int = 500) -> Iterator[ProactiveSend]:
         """Every send of the period, oldest first, read in batches."""
@@ -117,4 +166,17 @@ def proactive_report(ctx: Context, workspace: int | str, since: datetime, until:
             slot = counts.setdefault(purpose or NO_PURPOSE, {})
             slot[verdict or NO_VERDICT] = slot.get(verdict or NO_VERDICT, 0) + n
         ordered = {p: dict(sorted(v.items())) for p, v in sorted(counts.items())}
-        return ProactiveReport(ctx, row.id, row.name, since, until, ordered)
+        table = PolicyDecision.__table__.c
+        outcomes: dict[str, int] = {}
+        by_reason: dict[str, dict[str, int]] = {}
+        stopped = (select(table.outcome, table.reason_codes)
+                   .where(table.workspace_id == row.id, table.created_at >= since, table.created_at < until)
+                   .execution_options(yield_per=1000))
+        for outcome, codes in session.execute(stopped):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            for code in dict.fromkeys(str(c) for c in (codes or [])):
+                slot = by_reason.setdefault(code, {})
+                slot[outcome] = slot.get(outcome, 0) + 1
+        ranked = dict(sorted(by_reason.items(), key=lambda item: (-sum(item[1].values()), item[0])))
+        return ProactiveReport(ctx, row.id, row.name, since, until, ordered, dict(sorted(outcomes.items())),
+                               {code: dict(sorted(v.items())) for code, v in ranked.items()})

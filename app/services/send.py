@@ -1,7 +1,8 @@
 """The one way anything is sent: decide, claim the idempotency key, dispatch, record.
 
 Every surface (Intercom panel, HubSpot compose page, HTTP API, CLI) builds a :class:`SendRequest`
-and calls :func:`send`. A refusal changes nothing in the store; an allowed send is claimed together
+and calls :func:`send`. A refusal changes nothing in the store but its audit record (a
+:class:`~app.store.models.PolicyDecision`, so operators see what the rules stopped); an allowed send is claimed together
 with its idempotency key in one transaction, so two racing requests with one key produce one
 provider call, and a replay returns the first result.
 """
@@ -41,6 +42,7 @@ from ..store.models import (
     IdempotencyKey,
     Message,
     MessageEvent,
+    PolicyDecision,
     Sender,
     Template,
     Workspace,
@@ -279,6 +281,7 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
                     metrics.SENDS.labels(request.channel, decision.outcome).inc()
                     log.info("send refused: workspace=%s channel=%s outcome=%s codes=%s", prepared.workspace_id,
                              request.channel, decision.outcome, [r.code for r in decision.reasons])
+                    _record_stopped(session, request, prepared, now)
                 return SendResult(decision)
             claimed = _claim(session, request, prepared, now)
     except IntegrityError:
@@ -286,6 +289,26 @@ def send(ctx: Context, request: SendRequest) -> SendResult:
             raise
         return _replay(ctx, request, prepared)
     return SendResult(decision, _dispatch(ctx, claimed, prepared, request))
+
+
+_INSERT_STOPPED = PolicyDecision.__table__.insert()
+
+
+def _record_stopped(session: Session, request: SendRequest, prepared: _Prepared, now: datetime) -> None:
+    """The audit trail of a send the rules stopped (refused, or waiting for an agent's confirmation).
+
+    A dry run (a preview) is not an attempt and is not recorded; everything else is, from every surface.
+    """
+    decision = prepared.decision
+    template = prepared.draft.template
+    verdict = decision.policy
+    session.connection().execute(_INSERT_STOPPED, dict(
+        workspace_id=prepared.workspace_id, created_at=now, outcome=decision.outcome, channel=request.channel,
+        recipient=decision.recipient, kind=decision.kind, template_name=template.name if template else None,
+        text=decision.text, purpose=decision.purpose, origin=request.origin, surface=request.surface,
+        requested_by=request.requested_by or "", contact_ref=request.contact_ref,
+        reason_codes=[r.code for r in decision.reasons], reasons=[r.as_dict() for r in decision.reasons],
+        content=dict(verdict.content) if verdict is not None and verdict.content is not None else None))
 
 
 def new_public_id(now: datetime) -> str:

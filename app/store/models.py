@@ -159,6 +159,34 @@ class Message(Base):
     sender: Mapped[Sender] = relationship()
 
 
+class PolicyDecision(Base):
+    """A send the rules stopped — refused, or held for an agent's confirmation — from any surface.
+
+    Nothing was sent, so there is no message row: this is what lets an operator see what the policy
+    stopped, who asked, from where, for what purpose, and why (the reasons as the sender saw them).
+    """
+
+    __tablename__ = "policy_decisions"
+    __table_args__ = (Index("ix_policy_decisions_created", "workspace_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # refused or confirm
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    template_name: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(16))
+    surface: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(255))
+    contact_ref: Mapped[str | None] = mapped_column(String(64))
+    reason_codes: Mapped[list] = mapped_column(JSON, default=list)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    content: Mapped[dict | None] = mapped_column(JSON)
+
+
 class MessageEvent(Base):
     """One step in a message's status history; ``dedupe_key`` makes a redelivered event count once."""
 

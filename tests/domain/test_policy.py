@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.domain.decision import Draft, PolicyInput, RecipientState
+from app.domain.marketing_model import FORMAT, MarketingModel
 from app.domain.policy import (QUESTIONS, REPLY, History, MarketingConsent, PolicySettings, judge,
                                quiet_zones)
 from app.domain.purposes import PURPOSES
@@ -34,12 +35,29 @@ VIBER_TX = TemplateSpec(name="parcel", language="en", channel="viber", category=
                         status="APPROVED", body="Hello {{name}}, {{news}}", parameter_format="NAMED")
 
 
+DUTCH_TEXT = "Je pakket is onderweg en wordt morgen tussen 9 en 12 uur bezorgd."
+
+
 def verdict(text: str = SERVICE_TEXT, *, history: History | None = None, settings: PolicySettings | None = None,
-            now: datetime = NOW, state: RecipientState | None = None, channel: str = "whatsapp", **draft):
+            now: datetime = NOW, state: RecipientState | None = None, channel: str = "whatsapp",
+            model: MarketingModel | None = None, **draft):
     history = history if history is not None else History(time_zones=NEW_YORK)
     inputs = PolicyInput(draft=Draft(channel, TO, text=text, **draft), text=text,
                          state=state or RecipientState(), now=now)
-    return judge(inputs, history, settings or PolicySettings())
+    return judge(inputs, history, settings or PolicySettings(), model)
+
+
+def constant_model(bias: float) -> MarketingModel:
+    """A model that gives every text the same probability, sigmoid(bias): the policy's handling of
+    "sure", "unsure" and "no marketing" is tested apart from what the trained model thinks of a text.
+    Its line is 0.5 and it is unsure from 0.3 to 0.7."""
+    return MarketingModel({"format": FORMAT, "info": {},
+                           "thresholds": {"line": 0.5, "unsure_low": 0.3, "unsure_high": 0.7, "near_miss": 0.2},
+                           "marketing": {"bias": bias, "word": {}, "char": {}},
+                           "kinds": {"labels": ["promotion", "upsell"], "bias": [0.1, 0.0], "word": {}}})
+
+
+UNSURE_ABOVE, UNSURE_BELOW, SURE = constant_model(0.2), constant_model(-0.2), constant_model(3.0)
 
 
 def consented(**extra) -> History:
@@ -62,14 +80,25 @@ def test_a_plain_service_message_is_allowed_with_a_reason_and_a_detected_purpose
     assert result.outcome == "allow" and not result.marketing
     assert result.purpose == "confirmation"
     assert codes(result) == ["purpose_detected"]
-    assert result.reasons[0].message == ("No purpose was given and nothing in it reads as marketing, so Herald "
-                                         "records it as “Confirmation or progress”.")
+    # "found no marketing", never "this is certainly service"
+    assert result.reasons[0].message == ("No purpose was given, so Herald records it as “Confirmation or "
+                                         "progress”. Herald found no marketing in it.")
 
 
 def test_a_declared_service_purpose_is_kept_and_said():
     result = verdict(purpose="delivery_update")
     assert (result.outcome, result.purpose, codes(result)) == ("allow", "delivery_update", ["service"])
-    assert "Delivery or order update" in result.reasons[0].message
+    assert result.reasons[0].message == "Service message (“Delivery or order update”). Herald found no marketing in it."
+
+
+def test_a_near_miss_is_shown_on_a_service_verdict():
+    near = constant_model(-1.0)  # 27 %: below the unsure band, above the near-miss floor
+    result = verdict(purpose="delivery_update", model=near)
+    assert result.outcome == "allow"
+    assert result.reasons[0].message.startswith("Service message (“Delivery or order update”). Herald found no "
+                                                "marketing in it. Closest to marketing, below Herald's line (27 %): "
+                                                "“Your parcel is out for delivery")
+    assert result.content["near_miss"]["text"] == SERVICE_TEXT
 
 
 @pytest.mark.parametrize(("template", "purpose"), [(MARKETING, "promotion"), (AUTH, "one_time_passcode"),
@@ -143,9 +172,12 @@ def test_the_channel_is_named_in_the_consent_reason():
 def test_detected_marketing_needs_consent_and_explains_why_it_is_marketing():
     result = verdict(SALE_TEXT)
     assert result.outcome == "refuse" and result.purpose == "promotion"
-    assert codes(result) == ["marketing_detected", "marketing_content", "marketing_content",
-                             "marketing_consent_missing"]
-    assert 'Mentions a discount ("20% off")' in result.reasons[2].message
+    assert codes(result) == ["marketing_detected", "marketing_content", "marketing_consent_missing"]
+    explanation = result.reasons[1].message
+    # the sentence, the kind, and the words that weighed most
+    assert explanation.startswith("Reads as marketing (") and "promotion" in explanation
+    assert f"“{SALE_TEXT}”" in explanation and "the words that weighed most: “" in explanation
+    assert result.content["kind"] == "promotion" and result.content["marketing"] is True
 
 
 def test_a_utility_template_whose_filled_in_text_reads_as_marketing_is_caught():
@@ -182,13 +214,52 @@ def test_an_ai_may_propose_service():
 
 # Service that reads as marketing ------------------------------------------------------------------
 
-def test_declared_service_that_reads_as_marketing_asks_an_agent_the_two_questions():
+def test_declared_service_that_reads_as_marketing_is_marketing_for_an_agent_too():
+    """An agent cannot confirm a mixed message into a service message: without consent it is refused."""
     result = verdict(MIXED_TEXT, purpose="delivery_update")
-    assert result.outcome == "confirm" and result.marketing
-    assert result.questions == QUESTIONS == ("Would a competent agent send this message today, unprompted?",
-                                             "Would the customer thank you for it?")
-    assert codes(result) == ["service_reads_as_marketing", "marketing_content", "marketing_content"]
-    assert result.purpose == "delivery_update"
+    assert result.outcome == "refuse" and result.marketing and result.purpose == "promotion"
+    assert codes(result) == ["service_reads_as_marketing", "marketing_content", "marketing_content",
+                             "marketing_consent_missing"]
+    assert result.reasons[0].message.startswith("This is sent as “Delivery or order update” but reads as "
+                                                "marketing. It can go only as marketing (“Promotion”)")
+    # the mixed message is caught by its promotional sentence, which is quoted
+    assert "the sentence below reads as marketing" in result.reasons[1].message
+    assert "“Use code SAVE10 for 10% off your next order.”" in result.reasons[2].message
+    assert result.content["mixed"] is True and result.content["kind"] == "mixed"
+
+
+def test_a_mixed_message_with_consent_asks_the_agent_to_send_it_as_marketing():
+    result = verdict(MIXED_TEXT, purpose="delivery_update", history=consented())
+    assert result.outcome == "confirm" and result.purpose == "promotion"
+    assert result.questions == ("Send it as marketing (“Promotion”)?",)
+    assert "If you send it, it goes as marketing (“Promotion”)" in result.reasons[0].message
+
+
+@pytest.mark.parametrize(("history", "draft", "code"), [
+    (History(time_zones=NEW_YORK), {}, "marketing_consent_missing"),
+    (consented(), {"origin": "ai"}, "service_reads_as_marketing"),
+    (consented(last_service_at=NOW - timedelta(hours=2)), {}, "marketing_after_service"),
+])
+def test_confirming_a_mixed_message_keeps_the_marketing_rules(history, draft, code):
+    state = RecipientState(last_inbound_at=NOW - timedelta(hours=1))
+    draft = Draft("whatsapp", TO, text=MIXED_TEXT, purpose="delivery_update", confirmed=True, **draft)
+
+    def policy(inputs):
+        return judge(inputs, history, PolicySettings())
+
+    decision = decide(draft, state, NOW, policy=policy)
+    assert decision.outcome == "refused" and code in [r.code for r in decision.reasons]
+
+
+def test_a_confirmed_mixed_message_goes_as_marketing_never_as_service():
+    state = RecipientState(last_inbound_at=NOW - timedelta(hours=1))
+
+    def policy(inputs):
+        return judge(inputs, consented(), PolicySettings())
+
+    draft = Draft("whatsapp", TO, text=MIXED_TEXT, purpose="delivery_update", confirmed=True)
+    decision = decide(draft, state, NOW, policy=policy)
+    assert decision.outcome == "allowed" and decision.purpose == "promotion" and decision.policy.marketing
 
 
 @pytest.mark.parametrize("origin, who", [("api", "an API or workflow"), ("ai", "an AI assistant")])
@@ -198,19 +269,39 @@ def test_declared_service_that_reads_as_marketing_is_refused_for_api_and_ai(orig
     assert who in result.reasons[0].message and not result.questions
 
 
-def test_an_authentication_template_that_reads_as_marketing_asks_to_confirm():
+def test_an_authentication_template_that_reads_as_marketing_is_marketing():
     result = verdict("123456 is your code. Use code SAVE10 for 10% off!", template=AUTH)
-    assert result.outcome == "confirm" and result.purpose == "one_time_passcode"
+    assert result.outcome == "refuse" and result.marketing
+    assert "marketing_consent_missing" in codes(result)
 
 
-def test_a_confirmed_doubt_goes_out_through_the_rules_and_a_refusal_never_does():
+# Where the model is unsure -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", [UNSURE_ABOVE, UNSURE_BELOW])
+def test_where_the_model_is_unsure_an_agent_answers_the_two_questions(model):
+    result = verdict(purpose="delivery_update", model=model)
+    assert result.outcome == "confirm" and result.purpose == "delivery_update"
+    assert result.questions == QUESTIONS == ("Would a competent agent send this message today, unprompted?",
+                                             "Would the customer thank you for it?")
+    assert codes(result) == ["marketing_unsure", "marketing_content"]
+    assert result.reasons[1].message.startswith("Herald is not sure whether this reads as marketing (")
+    assert f"“{SERVICE_TEXT}”" in result.reasons[1].message
+    assert result.content["unsure"] is True
+
+
+def test_unsure_without_a_purpose_is_the_agents_call_not_a_detected_promotion():
+    result = verdict(model=UNSURE_ABOVE)
+    assert result.outcome == "confirm" and result.purpose == "confirmation" and result.questions == QUESTIONS
+
+
+def test_a_confirmed_doubt_goes_out_as_service_and_a_refusal_never_does():
     history = History(time_zones=NEW_YORK)
     state = RecipientState(last_inbound_at=NOW - timedelta(hours=1))
 
     def policy(inputs):
-        return judge(inputs, history, PolicySettings())
+        return judge(inputs, history, PolicySettings(), UNSURE_ABOVE)
 
-    draft = Draft("whatsapp", TO, text=MIXED_TEXT, purpose="delivery_update")
+    draft = Draft("whatsapp", TO, text=SERVICE_TEXT, purpose="delivery_update")
     asked = decide(draft, state, NOW, policy=policy)
     assert asked.outcome == "confirm" and asked.policy.questions == QUESTIONS
     confirmed = decide(replace(draft, confirmed=True), state, NOW, policy=policy)
@@ -219,17 +310,75 @@ def test_a_confirmed_doubt_goes_out_through_the_rules_and_a_refusal_never_does()
     assert refused.outcome == "refused"
 
 
-def test_workspace_phrases_and_languages_feed_the_content_check():
-    text = "Join the Gold Circle for members-only evenings."
+@pytest.mark.parametrize(("model", "outcome"), [(UNSURE_ABOVE, "refuse"), (UNSURE_BELOW, "allow")])
+def test_an_api_sender_gets_the_models_verdict_where_it_is_unsure(model, outcome):
+    result = verdict(purpose="delivery_update", origin="api", model=model)
+    assert result.outcome == outcome and not result.questions
+    if outcome == "allow":  # the close call is shown, not hidden
+        assert "Closest to marketing, below Herald's line (45 %)" in result.reasons[0].message
+
+
+def test_a_sure_verdict_needs_no_questions():
+    assert verdict(purpose="delivery_update", model=constant_model(-6.0)).outcome == "allow"
+    assert verdict(purpose="delivery_update", model=SURE).outcome == "refuse"
+
+
+# Languages the check does not read -----------------------------------------------------------------
+
+def test_an_agent_confirms_text_in_a_language_the_check_does_not_read():
+    result = verdict(DUTCH_TEXT, purpose="delivery_update")
+    assert result.outcome == "confirm" and result.questions == QUESTIONS
+    assert codes(result) == ["language_unchecked"]
+    assert result.reasons[0].message.startswith("This looks like Dutch, which Herald's marketing check does not "
+                                                "read")
+    assert result.content["language"] == "other" and result.content["language_name"] == "Dutch"
+
+
+@pytest.mark.parametrize("origin", ["api", "ai"])
+def test_an_api_or_ai_send_in_an_unchecked_language_is_refused_by_default_naming_the_language(origin):
+    result = verdict(DUTCH_TEXT, purpose="delivery_update", origin=origin)
+    assert result.outcome == "refuse" and codes(result) == ["language_unchecked"]
+    assert "This looks like Dutch" in result.reasons[0].message
+    assert "unchecked_language=refuse" in result.reasons[0].message
+
+
+def test_the_workspace_chooses_what_unchecked_languages_get():
+    allow = PolicySettings.from_mapping({"unchecked_language": "allow"})
+    allowed = verdict(DUTCH_TEXT, purpose="delivery_update", origin="api", settings=allow)
+    assert allowed.outcome == "allow" and "language_unchecked" in codes(allowed)
+    as_marketing = PolicySettings.from_mapping({"unchecked_language": "marketing"})
+    refused = verdict(DUTCH_TEXT, purpose="delivery_update", origin="api", settings=as_marketing)
+    assert refused.outcome == "refuse" and codes(refused) == ["language_unchecked", "marketing_consent_missing"]
+    sent = verdict(DUTCH_TEXT, purpose="delivery_update", origin="api", settings=as_marketing, history=consented())
+    assert sent.outcome == "allow" and sent.purpose == "promotion" and sent.marketing
+    ai = verdict(DUTCH_TEXT, purpose="delivery_update", origin="ai", settings=as_marketing, history=consented())
+    assert ai.outcome == "refuse" and "ai_marketing" in codes(ai)
+
+
+def test_a_declared_marketing_send_needs_no_language_check():
+    result = verdict(DUTCH_TEXT, purpose="promotion", origin="api", history=consented())
+    assert result.outcome == "allow" and codes(result) == ["marketing_consented"]
+
+
+def test_short_text_with_nothing_to_tell_a_language_by_is_not_unchecked():
+    assert verdict("OK", purpose="confirmation", origin="api").outcome == "allow"
+    assert verdict("482913", purpose="one_time_passcode", origin="api").outcome == "allow"
+
+
+def test_workspace_phrases_feed_the_content_check():
+    text = "Your order shipped. Ask about the Gold Circle at the desk."
     assert verdict(text).outcome == "allow"
     listed = PolicySettings.from_mapping({"marketing_phrases": ["gold circle"]})
     result = verdict(text, settings=listed)
     assert result.outcome == "refuse" and 'Uses a phrase this workspace lists as marketing ("Gold Circle")' in \
         result.reasons[1].message
-    by_code = PolicySettings.from_mapping({"marketing_phrases": {"promotion": ["gold circle"]}})
-    assert verdict(text, settings=by_code).purpose == "promotion"
+    by_code = PolicySettings.from_mapping({"marketing_phrases": {"upsell": ["gold circle"]}})
+    assert verdict(text, settings=by_code).purpose == "upsell"
+
+
+def test_marketing_in_any_of_the_six_languages_is_read_whatever_the_workspace_languages():
     spanish = "Hola Ana, te echamos de menos: vuelve con nosotros."
-    assert verdict(spanish).outcome == "allow"
+    assert verdict(spanish).purpose == "win_back"
     assert verdict(spanish, settings=PolicySettings.from_mapping({}, ["es"])).purpose == "win_back"
 
 
@@ -365,6 +514,22 @@ def test_a_detected_purpose_never_breaks_quiet_hours():
     assert verdict("A new sign-in to your account was detected.", now=at(23, 30)).outcome == "refuse"
 
 
+@pytest.mark.parametrize("purpose", ["account_security", "one_time_passcode"])
+def test_an_urgent_purpose_loses_its_exemptions_when_the_text_reads_as_marketing(purpose):
+    text = "Your code is 482913. Upgrade to Premium today and get 3 months free!"
+    late = verdict(text, purpose=purpose, now=at(23, 30), history=consented())
+    assert late.outcome == "refuse" and "quiet_hours" in codes(late)
+    assert "urgent_exemption_lost" in codes(late)
+    capped = verdict(text, purpose=purpose, history=consented(proactive_sent=(NOW - timedelta(hours=1),) * 3))
+    assert capped.outcome == "refuse" and "daily_cap" in codes(capped)
+
+
+def test_an_urgent_purpose_in_an_unchecked_language_keeps_no_exemption():
+    result = verdict("Je verificatiecode is 482913. Deel deze code met niemand.", purpose="one_time_passcode",
+                     now=at(23, 30), origin="api", settings=PolicySettings.from_mapping({"unchecked_language": "allow"}))
+    assert result.outcome == "refuse" and "quiet_hours" in codes(result)
+
+
 def test_quiet_hours_are_a_workspace_setting():
     lunch = PolicySettings.from_mapping({"quiet_start": "12:00", "quiet_end": "14:00"})
     assert verdict(now=at(13), settings=lunch).outcome == "refuse"
@@ -426,6 +591,7 @@ def test_defaults():
     assert (settings.marketing_after_service_hours, settings.daily_cap, settings.quiet_start, settings.quiet_end) \
         == (24, 3, "21:00", "08:00")
     assert settings.languages == ("en",)
+    assert settings.unchecked_language == "refuse"
     assert PolicySettings.from_mapping({"marketing_languages": ["pt"]}, ["es", "en_US"]).languages == \
         ("en", "es", "en_US", "pt")
 
@@ -434,6 +600,7 @@ def test_defaults():
     {"quiet_start": "25:00"}, {"quiet_end": "8am"}, {"daily_cap": 0}, {"daily_cap": "3"}, {"daily_cap": True},
     {"marketing_after_service_hours": -1}, {"marketing_after_service_hours": "a day"},
     {"marketing_phrases": 7}, {"marketing_phrases": {"promotion": 7}}, {"marketing_languages": 3},
+    {"unchecked_language": "maybe"},
 ])
 def test_a_bad_setting_is_refused_in_words_never_ignored(settings):
     with pytest.raises(Refused) as caught:

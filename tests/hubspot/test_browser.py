@@ -54,7 +54,7 @@ def test_free_text_refused_when_the_window_has_closed(live_server, page, clock) 
     page.goto(compose_url(live_server, clock, "101"))
     expect(page.locator("#window-line")).to_have_text(
         "The 24-hour window is open until Nov 23, 2026 at 1:00 PM UTC.")
-    page.fill("#text", "Are you still there?")
+    page.fill("#text", "Your replacement card was posted today.")
     expect(page.locator("#preview-state")).to_have_text("Ready to send")
 
     clock.advance(minutes=6)
@@ -62,7 +62,7 @@ def test_free_text_refused_when_the_window_has_closed(live_server, page, clock) 
     expect(page.locator("#reasons-list")).to_have_text(
         "The 24-hour WhatsApp window closed on Nov 23, 2026 at 1:00 PM UTC: choose an approved template.")
     expect(page.locator("#text")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#text")).to_have_value("Are you still there?")
+    expect(page.locator("#text")).to_have_value("Your replacement card was posted today.")
 
 
 def test_sms_counts_segments_as_the_agent_types(live_server, page, clock) -> None:
@@ -128,7 +128,7 @@ def test_playground_opens_the_real_compose_page_and_closes_on_done(live_server, 
 def test_policy_confirmation_in_the_live_preview(live_server, page, clock) -> None:
     page.goto(compose_url(live_server, clock, "101") + "&channel=sms")
     page.select_option("#purpose", "delivery_update")
-    page.fill("#text", "Your order shipped. Use code SAVE20 for 20% off your next order!")
+    page.fill("#text", "Je pakket is onderweg en wordt morgen tussen 9 en 12 uur bezorgd.")  # Dutch: unchecked
     expect(page.locator("#preview-state")).to_have_text("Needs your confirmation")
     expect(page.locator("#confirm-box")).to_be_visible()
     expect(page.locator("#confirm-questions li")).to_have_text([

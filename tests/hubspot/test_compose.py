@@ -211,15 +211,15 @@ class TestSend:
         assert "The sandbox treats this number as unable to receive messages" in html
 
     def test_policy_confirmation_round_trip(self, ctx, client, clock) -> None:
-        """A service purpose on text that reads as marketing: the policy asks the agent, who confirms."""
+        """Text the marketing check cannot read (Dutch): the policy asks the agent, who confirms."""
         path, page = open_page(client, clock, "101", "&channel=sms")
         draft = {"op": "send", "channel": "sms", "template": "", "purpose": "delivery_update",
-                 "text": "Your order shipped. Use code SAVE20 for 20% off your next order!"}
+                 "text": "Je pakket is onderweg en wordt morgen tussen 9 en 12 uur bezorgd."}
         asked = post(client, page, **draft)
         assert asked.status_code == 200
         html = asked.get_data(as_text=True)
         box = html[html.index('id="confirm-box"'):html.index('<div class="actions">')]
-        assert "hidden" not in box.split(">", 1)[0] and "reads as marketing" in box
+        assert "hidden" not in box.split(">", 1)[0] and "This looks like Dutch" in box
         assert "<li>Would a competent agent send this message today, unprompted?</li>" in box
         assert "<li>Would the customer thank you for it?</li>" in box
         assert 'name="confirmed" value="1"' in box

@@ -121,7 +121,7 @@ def test_a_provider_error_is_shown_inline_and_a_new_attempt_gets_a_new_key(clien
 
 def test_a_double_submit_sends_once(client, ctx):
     panel = write(client)
-    payload = panel.submit_payload("send", {"message": "One message only.", "purpose": "confirmation"})
+    payload = panel.submit_payload("send", {"message": "Your order is packed and leaves today.", "purpose": "confirmation"})
     first = post_signed(client, "/intercom/submit", payload)
     again = post_signed(client, "/intercom/submit", payload)
     assert first["canvas"]["content"]["components"][0]["text"] == "✅ WhatsApp message sent"

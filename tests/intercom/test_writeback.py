@@ -63,7 +63,7 @@ def test_the_note_goes_to_the_workspace_region(client, ctx, intercom_api):
     assert [c.request.url for c in intercom_api.calls] == ["https://api.eu.intercom.io/conversations/147/reply"]
     install_au = initialize_payload(region="au", conversation_id="148")
     intercom_api.post("https://api.au.intercom.io/conversations/148/reply", json={})
-    send_free_text(client, install_au, words="Second one.")
+    send_free_text(client, install_au, words="Your parcel was handed to the courier.")
     assert intercom_api.calls[-1].request.url == "https://api.au.intercom.io/conversations/148/reply"
 
 

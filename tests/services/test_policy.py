@@ -16,12 +16,14 @@ from app.services.reports import parse_moment, proactive_report
 from app.services.sandbox import play_reply
 from app.services.send import SendRequest, send
 from app.services.workspaces import add_sender, add_template, create_workspace, update_settings
-from app.store.models import Consent, Message, Workspace
+from app.store.models import Consent, Message, PolicyDecision, Workspace
 
 OPEN, BROKEN, NEW = CUSTOMERS["open_window"], CUSTOMERS["undeliverable"], CUSTOMERS["new"]
 SALE = dict(text=None, template="winter_sale", language="en_US", params=["Ana"])
 SHIPPED = dict(text=None, template="order_shipped", params=["Ana", "A-17", "Monday"], purpose="delivery_update")
 MIXED = "Your order has shipped! Use code SAVE10 for 10% off your next order."
+# Dutch: a language the marketing check does not read, so an agent is asked the two questions.
+DUTCH = "Je pakket is onderweg en wordt morgen tussen 9 en 12 uur bezorgd."
 
 
 def request(**overrides) -> SendRequest:
@@ -149,17 +151,15 @@ def test_marketing_free_text_without_a_purpose_is_detected_and_needs_consent(ctx
     assert codes(result)[0] == "marketing_detected" and codes(result)[-1] == "marketing_consent_missing"
 
 
-def test_the_workspaces_template_languages_and_phrases_are_used(ctx):
+def test_every_workspace_reads_the_six_languages_and_its_own_phrases(ctx):
     spanish = "Hola Ana, te echamos de menos: vuelve con nosotros."
     assert codes(send(ctx, request(to=OPEN, text=spanish, dry_run=True)))[-1] == "marketing_consent_missing"
     create_workspace(ctx, "english_only")
     add_sender(ctx, "english_only", "whatsapp", "sandbox", "+12015550177")
     play_reply(ctx, "english_only", "whatsapp", OPEN, "hola")
     english = send(ctx, request(workspace="english_only", to=OPEN, text=spanish, dry_run=True))
-    assert english.decision.allowed
-    add_template(ctx, "english_only", "whatsapp", "cita", "es", "Hola {{1}}, su cita es el {{2}}.", "UTILITY")
-    assert not send(ctx, request(workspace="english_only", to=OPEN, text=spanish, dry_run=True)).decision.allowed
-    club = "Ana, you are invited to the Gold Circle evening."
+    assert not english.decision.allowed, "Spanish marketing is read even where no Spanish template exists"
+    club = "Your order shipped. Ask about the Gold Circle at the desk."
     assert send(ctx, request(to=OPEN, text=club, dry_run=True)).decision.allowed
     update_settings(ctx, DEMO, {"marketing_phrases": ["gold circle"]})
     assert codes(send(ctx, request(to=OPEN, text=club, dry_run=True)))[-1] == "marketing_consent_missing"
@@ -167,17 +167,55 @@ def test_the_workspaces_template_languages_and_phrases_are_used(ctx):
 
 # Confirmation and its audit -----------------------------------------------------------------------
 
-def test_service_that_reads_as_marketing_needs_an_agents_confirmation_which_is_stored(ctx, clock):
-    asked = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update"))
+def test_a_doubt_needs_an_agents_confirmation_which_is_stored(ctx, clock):
+    asked = send(ctx, request(to=OPEN, text=DUTCH, purpose="delivery_update"))
     assert asked.decision.outcome == "confirm" and len(asked.decision.policy.questions) == 2
     assert asked.message is None and stored(ctx) == []
     clock.advance(minutes=2)
-    sent = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", confirmed=True))
+    sent = send(ctx, request(to=OPEN, text=DUTCH, purpose="delivery_update", confirmed=True))
     assert sent.decision.allowed and sent.sent
     [message] = stored(ctx)
     assert (message.policy_verdict, message.purpose, message.origin) == ("confirm", "delivery_update", "agent")
     assert (message.confirmed_by, message.confirmed_at) == ("agent@example.com", clock())
-    assert [r["code"] for r in message.policy_reasons][:2] == ["service_reads_as_marketing", "marketing_content"]
+    assert [r["code"] for r in message.policy_reasons][0] == "language_unchecked"
+
+
+def test_a_confirmed_mixed_message_still_needs_consent_and_then_goes_as_marketing(ctx, clock):
+    refused = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", confirmed=True))
+    assert refused.decision.outcome == "refused" and "marketing_consent_missing" in codes(refused)
+    consent(ctx, to=OPEN)
+    asked = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update"))
+    assert asked.decision.outcome == "confirm" and asked.decision.purpose == "promotion"
+    sent = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", confirmed=True))
+    assert sent.sent
+    [message] = stored(ctx)
+    assert (message.purpose, message.policy_verdict, message.confirmed_by) == ("promotion", "confirm",
+                                                                              "agent@example.com")
+    # the marketing it now is waits after service: a service message right before it is counted
+    clock.advance(minutes=1)
+    assert send(ctx, request(to=OPEN, text="Your parcel is out for delivery.", purpose="delivery_update")).sent
+    again = send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", confirmed=True))
+    assert "marketing_after_service" in codes(again)
+
+
+def test_every_stopped_attempt_is_recorded_from_every_surface_but_a_dry_run_is_not(ctx):
+    send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", surface="intercom"))
+    send(ctx, request(to=OPEN, text=DUTCH, purpose="delivery_update", surface="hubspot"))
+    send(ctx, request(to=OPEN, text=DUTCH, purpose="delivery_update", origin="api", surface="api",
+                      requested_by="api:orders"))
+    send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", dry_run=True))
+    send(ctx, request(to=OPEN, text="Your parcel is out for delivery.", purpose="delivery_update"))
+    with ctx.store.session() as session:
+        rows = list(session.scalars(select(PolicyDecision).order_by(PolicyDecision.id)))
+    assert [(r.surface, r.outcome, r.origin, r.purpose) for r in rows] == [
+        ("intercom", "refused", "agent", "promotion"), ("hubspot", "confirm", "agent", "delivery_update"),
+        ("api", "refused", "api", "delivery_update")]
+    assert rows[0].reason_codes[0] == "service_reads_as_marketing" and "marketing_consent_missing" in \
+        rows[0].reason_codes
+    assert rows[0].requested_by == "agent@example.com" and rows[2].requested_by == "api:orders"
+    assert rows[2].reason_codes == ["language_unchecked"] and "Dutch" in rows[2].reasons[0]["message"]
+    assert rows[0].content["mixed"] is True and rows[0].text == MIXED
+    assert len(stored(ctx)) == 1
 
 
 @pytest.mark.parametrize("origin", ["api", "ai"])
@@ -270,10 +308,10 @@ def test_viber_first_message_to_a_person_is_not_promotional(ctx, clock):
 def test_the_report_counts_sends_per_purpose_and_verdict_and_lists_them(ctx, clock):
     consent(ctx, to=OPEN)
     send(ctx, request(to=OPEN, **SALE))
-    send(ctx, request(to=OPEN, **SALE, origin="ai"))  # refused: never stored, never reported
+    send(ctx, request(to=OPEN, **SALE, origin="ai"))  # refused: no message, reported as stopped
     clock.advance(minutes=1)
     send(ctx, request(**SHIPPED))
-    send(ctx, request(to=OPEN, text=MIXED, purpose="delivery_update", confirmed=True))
+    send(ctx, request(to=OPEN, text=DUTCH, purpose="delivery_update", confirmed=True))
     clock.advance(days=2)
     send(ctx, request(**SHIPPED))
     report = proactive_report(ctx, DEMO, parse_moment("2026-11-22"), parse_moment("2026-11-22", end_of_day=True))
@@ -283,8 +321,13 @@ def test_the_report_counts_sends_per_purpose_and_verdict_and_lists_them(ctx, clo
     assert [(s.purpose, s.verdict, s.confirmed_by) for s in sends] == [
         ("promotion", "allow", None), ("delivery_update", "allow", None),
         ("delivery_update", "confirm", "agent@example.com")]
-    assert sends[2].reply and not sends[1].reply and sends[2].reasons[0].startswith("This is sent as")
+    assert sends[2].reply and not sends[1].reply and sends[2].reasons[0].startswith("This looks like Dutch")
     assert sends[0].as_dict()["time"] == "2026-11-22T15:00:00+00:00"
+    assert report.stopped_counts == {"refused": 1}
+    assert report.stopped_by_reason == {"ai_marketing": {"refused": 1}}
+    [stopped] = report.stopped()
+    assert (stopped.origin, stopped.purpose, stopped.outcome) == ("ai", "promotion", "refused")
+    assert stopped.reasons[0].startswith("This is marketing and an AI assistant proposed it")
     later = proactive_report(ctx, "demo", parse_moment("2026-11-23"), parse_moment("2026-11-30", end_of_day=True))
     assert later.total == 1
     with pytest.raises(Refused):

@@ -148,8 +148,8 @@ def test_stop_blocks_the_next_sms_and_start_lifts_it(client, ctx, acme, http) ->
 def test_twilio_statuses_never_move_backwards_and_failures_keep_their_code(client, ctx, acme, http) -> None:
     http.post(twilio_url(ctx), status=201, json=load_json("twilio_message_201.json"))
     http.post(twilio_url(ctx), status=201, json={**load_json("twilio_message_201.json"), "sid": "SMfailing"})
-    delivered = send_text(ctx, "sms", CUSTOMER, "One.").message["id"]
-    failing = send_text(ctx, "sms", CUSTOMER, "Two.").message["id"]
+    delivered = send_text(ctx, "sms", CUSTOMER, "Your parcel left the depot.").message["id"]
+    failing = send_text(ctx, "sms", CUSTOMER, "Your parcel is on the van.").message["id"]
     post_twilio(client, twilio_status(TWILIO_SID, "delivered"))
     post_twilio(client, twilio_status(TWILIO_SID, "sent"))
     post_twilio(client, twilio_status("SMfailing", "undelivered", error_code="30003"))

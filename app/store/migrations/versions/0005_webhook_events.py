@@ -1,7 +1,7 @@
 """provider webhook deliveries stored before they are applied (the inbound outbox)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 21:30:00.000000
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from app.store.types import UTCDateTime
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

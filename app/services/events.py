@@ -21,6 +21,8 @@ import json
 import logging
 import random
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
@@ -28,6 +30,7 @@ from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.refusals import Reason, Refused
@@ -114,7 +117,9 @@ def add_endpoint(ctx: Context, workspace_id: int, url: str, events: Iterable[str
                             secret_sealed=ctx.store.seal(secret), created_at=now)
         session.add(row)
         session.flush()
-        return EndpointView(row.id, row.url, tuple(chosen), now, secret)
+        view = EndpointView(row.id, row.url, tuple(chosen), now, secret)
+    _forget_subscribers(workspace_id)
+    return view
 
 
 def list_endpoints(ctx: Context, workspace_id: int) -> list[EndpointView]:
@@ -130,31 +135,59 @@ def remove_endpoint(ctx: Context, workspace_id: int, endpoint_id: int) -> bool:
         if row is None:
             return False
         session.delete(row)
-        return True
+    _forget_subscribers(workspace_id)
+    return True
 
 
 # --------------------------------------------------------------------------- emitting
+
+# Every send and status asks whether anyone listens; each process remembers the answer per workspace
+# for a couple of seconds (an endpoint added elsewhere starts receiving within that time).
+SUBSCRIBERS_TTL = 2.0
+_subscribers: dict[int, tuple[float, tuple[tuple[int, tuple[str, ...]], ...]]] = {}
+_subscribers_lock = threading.Lock()
+
+
+def _subscribed(session: Session, workspace_id: int) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    now = time.monotonic()
+    with _subscribers_lock:
+        cached = _subscribers.get(workspace_id)
+    if cached is not None and now - cached[0] <= SUBSCRIBERS_TTL:
+        return cached[1]
+    found = tuple((row.id, tuple(row.events or ())) for row in session.scalars(
+        select(EventEndpoint).where(EventEndpoint.workspace_id == workspace_id).order_by(EventEndpoint.id)))
+    with _subscribers_lock:
+        _subscribers[workspace_id] = (now, found)
+    return found
+
+
+def _forget_subscribers(workspace_id: int) -> None:
+    with _subscribers_lock:
+        _subscribers.pop(workspace_id, None)
+
 
 
 def emit(ctx: Context, session: Session, workspace_id: int, event_type: str, subject: str,
          data: Mapping[str, Any], now: datetime) -> None:
     """Record an event for every endpoint subscribed to it, in the caller's transaction; workers are
     nudged once it commits (and the periodic sweep finds any nudge that was lost)."""
-    endpoints = [e for e in session.scalars(select(EventEndpoint).where(EventEndpoint.workspace_id == workspace_id))
-                 if not e.events or event_type in e.events]
+    endpoints = [endpoint_id for endpoint_id, types in _subscribed(session, workspace_id)
+                 if not types or event_type in types]
     if not endpoints:
         return
     public_id = f"evt_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}"
     payload = {"id": public_id, "type": event_type, "created_at": now.isoformat(), "data": dict(data)}
-    event = OutboundEvent(public_id=public_id, workspace_id=workspace_id, type=event_type, subject=subject,
-                          payload=payload, created_at=now)
-    session.add(event)
-    session.flush()
-    deliveries = [EventDelivery(event_id=event.id, endpoint_id=e.id, subject=subject, status="pending", attempts=0,
-                                next_attempt_at=now, created_at=now) for e in endpoints]
-    session.add_all(deliveries)
-    session.flush()
-    ids = [d.id for d in deliveries]
+    try:
+        with session.begin_nested():  # an endpoint removed by another process a moment ago
+            ids = _record(session, workspace_id, event_type, subject, public_id, payload, endpoints, now)
+    except IntegrityError:  # …must not undo the change being reported: ask again, without it
+        _forget_subscribers(workspace_id)
+        endpoints = [endpoint_id for endpoint_id, types in _subscribed(session, workspace_id)
+                     if not types or event_type in types]
+        if not endpoints:
+            return
+        with session.begin_nested():
+            ids = _record(session, workspace_id, event_type, subject, public_id, payload, endpoints, now)
     after_commit(session, lambda: [enqueue(ctx, "event_delivery", i) for i in ids])
 
 
@@ -182,6 +215,19 @@ def received(ctx: Context, session: Session, sender: Any, customer: str, text: s
 
 
 # --------------------------------------------------------------------------- delivering
+
+
+def _record(session: Session, workspace_id: int, event_type: str, subject: str, public_id: str,
+            payload: dict[str, Any], endpoints: list[int], now: datetime) -> list[int]:
+    event = OutboundEvent(public_id=public_id, workspace_id=workspace_id, type=event_type, subject=subject,
+                          payload=payload, created_at=now)
+    session.add(event)
+    session.flush()
+    deliveries = [EventDelivery(event_id=event.id, endpoint_id=e, subject=subject, status="pending", attempts=0,
+                                next_attempt_at=now, created_at=now) for e in endpoints]
+    session.add_all(deliveries)
+    session.flush()
+    return [d.id for d in deliveries]
 
 
 def _earlier_pending(session: Session, row: EventDelivery) -> bool:

@@ -144,3 +144,17 @@ def test_the_cli_adds_lists_shows_deliveries_and_removes(app, ctx, receiver):
     assert again.exit_code != 0 and "has no endpoint" in again.output
     bad = runner.invoke(args=["webhook", "add", DEMO, "--url", RECEIVER, "--event", "message.exploded"])
     assert bad.exit_code == 2 and "message.exploded" in bad.output
+
+
+def test_an_endpoint_removed_by_another_process_never_breaks_the_change_it_would_hear_of(ctx, clock, receiver):
+    from app.services.events import _subscribed
+    from app.store.models import EventEndpoint
+
+    endpoint = events.add_endpoint(ctx, _workspace_id(ctx), RECEIVER)
+    with ctx.store.session() as session:
+        assert _subscribed(session, _workspace_id(ctx))  # this process now remembers the endpoint
+        session.query(EventEndpoint).filter_by(id=endpoint.id).delete()  # as another process's removal would
+    result = send(ctx, SendRequest(workspace=DEMO, channel="sms", to=CUSTOMERS["new"], text="Your parcel left."))
+    assert result.message["status"] == st.ACCEPTED and len(receiver.calls) == 0
+    with ctx.store.session() as session:
+        assert list(session.scalars(select(EventDelivery))) == []

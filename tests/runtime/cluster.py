@@ -49,6 +49,7 @@ class Stub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: never wait for an ACK between
 
             def log_message(self, *_args) -> None:  # quiet
                 pass

@@ -33,7 +33,7 @@ from .errors import (
     lookup,
     not_configured,
 )
-from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key
+from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key, short
 from .http import HttpProvider, Reply, server_error_unknown
 
 LABEL = "Twilio"
@@ -194,7 +194,7 @@ def parse_webhook(params: Mapping[str, str], query: Mapping[str, str] | None = N
         return batch
     ours_status = STATUSES.get(word)
     if ours_status is None:
-        batch.skipped.append(f"status {word or '?'}")
+        batch.skipped.append(f"status {short(word or '?')}")
         return batch
     code = (params.get("ErrorCode") or "").strip() or None
     message = lookup(ERRORS, code, params.get("ErrorMessage", ""), LABEL).sentence() if code else None

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from ..providers import twilio, vonage, whatsapp_cloud
 from ..providers.events import (
@@ -26,6 +27,7 @@ from ..providers.events import (
     digits,
     id_key,
     number_key,
+    unfit,
 )
 from ..domain import templates
 from ..store.models import Message, Sender, Template
@@ -119,16 +121,29 @@ def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[
     return apply(ctx, senders, vonage.parse_webhook(payload))
 
 def apply(ctx: Context, senders: Sequence[Candidate], batch: WebhookBatch) -> Outcome:
-    """Record the batch's customer messages and statuses for the verified ``senders`` only."""
+    """Record the batch's customer messages and statuses for the verified ``senders`` only.
+
+    Each item is applied on its own: one the store cannot take (an id too long for it, a value the
+    database refuses) is noted in ``skipped`` and the rest of the batch still goes in, so a provider
+    never retries a whole batch for days over one bad item. A fault (the database unreachable) is
+    not an item's fault: it propagates, the delivery fails, and the provider's retry brings it back.
+    """
     outcome = Outcome(skipped=list(batch.skipped))
     for note in batch.skipped:
         log.info("webhook item not acted on: %s", note)
-    for event in batch.inbound:
-        _inbound(ctx, senders, event, outcome)
-    for status in batch.statuses:
-        _status(ctx, senders, status, outcome)
-    for template in batch.templates:
-        _template(ctx, senders, template, outcome)
+    steps = ([(_inbound, event) for event in batch.inbound] + [(_status, event) for event in batch.statuses]
+             + [(_template, event) for event in batch.templates])
+    for step, event in steps:
+        problem = unfit(event)
+        if problem is None:
+            try:
+                step(ctx, senders, event, outcome)
+                continue
+            except DataError as error:
+                problem = f"the database refused it ({type(error.orig).__name__})"
+        note = f"{type(event).__name__} skipped: {problem}"
+        outcome.skipped.append(note)
+        log.warning("webhook item not applied: %s", note)
     return outcome
 
 

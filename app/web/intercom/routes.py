@@ -19,6 +19,7 @@ from ...security.signatures import IntercomCanvasVerifier, SignatureError
 from ...services import intercom as intercom_service
 from ...services.context import Context
 from .. import ctx
+from ..jsonbody import BadJson, read_json
 from . import canvases, flow
 from .payload import CanvasRequest, parse
 
@@ -148,9 +149,9 @@ def uninstall() -> Response:
             log.info("uninstall notice refused: %s", error.reason)
             return Response(status=401)
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        body = {}
+        body = read_json(raw) if raw.strip() else {}
+    except BadJson as error:
+        return jsonify(error="payload", message=error.message), 400
     body = body if isinstance(body, dict) else {}
     workspace_id = str(body.get("app_id") or body.get("workspace_id") or "").strip()
     removed = bool(workspace_id) and intercom_service.uninstall(context, workspace_id, signed=header is not None)

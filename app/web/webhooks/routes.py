@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, Callable, Sequence
 from urllib.parse import parse_qsl
@@ -20,6 +19,7 @@ from ...security.signatures import (
 from ...services import webhooks
 from ...services.webhooks import Candidate
 from .. import ctx
+from ..jsonbody import BadJson, read_json
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,15 @@ def refuse(status: int, provider: str, reason: str) -> tuple[Response, int]:
     return jsonify(error="signature", message=f"The request's signature could not be verified: {reason}."), status
 
 
-def _json_body(raw: bytes) -> Any:
+def _json_object(raw: bytes) -> tuple[dict[str, Any] | None, tuple[Response, int] | None]:
+    """The verified body as a JSON object, or the 400 that says why it is not one."""
     try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+        payload = read_json(raw)
+    except BadJson as error:
+        return None, (jsonify(error="payload", message=error.message), 400)
+    if not isinstance(payload, dict):
+        return None, (jsonify(error="payload", message="The body is not a JSON object."), 400)
+    return payload, None
 
 
 def _query() -> dict[str, str]:
@@ -86,9 +90,9 @@ def whatsapp_events():
                                lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
     if not senders:
         return refuse(403, "whatsapp", reason)
-    payload = _json_body(raw)
-    if not isinstance(payload, dict):
-        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    payload, bad = _json_object(raw)
+    if bad:
+        return bad
     return jsonify(webhooks.receive_whatsapp(ctx(), senders, payload).as_dict())
 
 
@@ -110,9 +114,9 @@ def twilio_events():
     if not senders:
         return refuse(403, "twilio", reason)
     if json_bodied:
-        payload = _json_body(raw)
-        if not isinstance(payload, dict):
-            return jsonify(error="payload", message="The body is not a JSON object."), 400
+        payload, bad = _json_object(raw)
+        if bad:
+            return bad
         fields = {str(k): "" if v is None else str(v) for k, v in payload.items()}
     else:
         fields = dict(form or [])
@@ -138,7 +142,7 @@ def vonage_events():
     senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
     if not senders:
         return refuse(403, "vonage", reason)
-    payload = _json_body(raw)
-    if not isinstance(payload, dict):
-        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    payload, bad = _json_object(raw)
+    if bad:
+        return bad
     return jsonify(webhooks.receive_vonage(service, senders, payload).as_dict())

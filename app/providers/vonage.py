@@ -47,7 +47,7 @@ from .events import (
     scalar,
     short,
 )
-from .http import HttpClient, HttpProvider, Reply, server_error_unknown
+from .http import HttpClient, HttpProvider, Reply, server_error_unknown, unreadable_answer
 from .whatsapp_cloud import template_components
 
 LABEL = "Vonage"
@@ -340,7 +340,9 @@ class VonageProvider(HttpProvider):
     def _refusal(self, reply: Reply, viber: bool = False) -> ProviderError:
         if isinstance(reply.body, Mapping) and (reply.body.get("type") or reply.body.get("title")):
             return self.map_error(*problem_code(reply.body, viber=viber))
-        if reply.status >= 500 or reply.ok:
+        if reply.ok:
+            return unreadable_answer(LABEL, reply.status)
+        if reply.status >= 500:
             return server_error_unknown(LABEL, reply.status)
         if reply.status == 401:
             return self.map_error("unauthorized", reply.text[:300])

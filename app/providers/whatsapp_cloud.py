@@ -54,7 +54,7 @@ from .events import (
     scalar,
     short,
 )
-from .http import HttpProvider, Reply, server_error_unknown
+from .http import HttpProvider, Reply, server_error_unknown, unreadable_answer
 
 LABEL = "WhatsApp"
 DEFAULT_BASE = "https://graph.facebook.com/v23.0"
@@ -541,7 +541,7 @@ class WhatsAppCloudProvider(HttpProvider):
             accepted = accepted_from(reply.body)
             if accepted is not None:
                 return accepted
-            raise server_error_unknown(LABEL, reply.status)
+            raise unreadable_answer(LABEL, reply.status)
         raise self._refusal(reply)
 
     def _refusal(self, reply: Reply, sending: bool = True) -> ProviderError:

@@ -15,8 +15,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.exc import DataError
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..providers import twilio, vonage, whatsapp_cloud
 from ..providers.events import (
@@ -30,7 +33,7 @@ from ..providers.events import (
     unfit,
 )
 from ..domain import templates
-from ..store.models import Message, Sender, Template
+from ..store.models import Message, Sender, Template, UsedToken
 from .context import Context
 from .recipients import record_inbound
 from .statuses import StatusUpdate, record_status
@@ -116,9 +119,50 @@ def receive_twilio(ctx: Context, senders: Sequence[Candidate], fields: Mapping[s
     return apply(ctx, senders, twilio.parse_webhook(fields, query))
 
 
-def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any]) -> Outcome:
-    """A verified Vonage Messages API delivery (JSON)."""
-    return apply(ctx, senders, vonage.parse_webhook(payload))
+def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any],
+                   token_id: str | None = None) -> Outcome:
+    """A verified Vonage Messages API delivery (JSON); ``token_id`` is its signed token's ``jti``,
+    which is spent here: the same token again within its lifetime raises :class:`Replayed`."""
+    if token_id is not None:
+        spend_token(ctx, "vonage", token_id)
+    try:
+        return apply(ctx, senders, vonage.parse_webhook(payload))
+    except Exception:  # nothing was applied: the provider's retry of this very token must get through
+        if token_id is not None:
+            release_token(ctx, "vonage", token_id)
+        raise
+
+
+class Replayed(Exception):
+    """A signed token Herald has already accepted, presented again."""
+
+
+# Longer than any token can be accepted for: its iat must lie within 5 minutes either side of now.
+TOKEN_MEMORY = timedelta(minutes=15)
+
+
+def _token_key(scheme: str, token_id: str) -> str:
+    """The ``used_tokens`` key: the scheme, then a digest of the id (ids are the provider's, of any length)."""
+    return f"{scheme}:{hashlib.sha256(token_id.encode('utf-8', 'surrogatepass')).hexdigest()}"[:64]
+
+
+def spend_token(ctx: Context, scheme: str, token_id: str) -> None:
+    """Record a signed token as used, or raise :class:`Replayed` when it already was. The primary key
+    decides between two copies racing in: exactly one is spent."""
+    now = ctx.now()
+    with ctx.store.session() as session:
+        session.execute(delete(UsedToken).where(UsedToken.jti.like(f"{scheme}:%"),
+                                                UsedToken.used_at < now - TOKEN_MEMORY))
+    try:
+        with ctx.store.session() as session:
+            session.add(UsedToken(jti=_token_key(scheme, token_id), used_at=now))
+    except IntegrityError:
+        raise Replayed(token_id) from None
+
+
+def release_token(ctx: Context, scheme: str, token_id: str) -> None:
+    with ctx.store.session() as session:
+        session.execute(delete(UsedToken).where(UsedToken.jti == _token_key(scheme, token_id)))
 
 def apply(ctx: Context, senders: Sequence[Candidate], batch: WebhookBatch) -> Outcome:
     """Record the batch's customer messages and statuses for the verified ``senders`` only.

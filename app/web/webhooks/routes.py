@@ -14,12 +14,12 @@ from ...security.signatures import (
     SignatureError,
     TwilioVerifier,
     VonageVerifier,
-    twilio_url,
 )
 from ...services import webhooks
 from ...services.webhooks import Candidate
 from .. import ctx
 from ..jsonbody import BadJson, read_json
+from ..urls import signed_url
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def twilio_events():
     signature = request.headers.get(TwilioVerifier.HEADER)
     if not signature or not signature.strip():
         return refuse(401, "twilio", f"missing {TwilioVerifier.HEADER} header")
-    url = twilio_url(ctx().config.public_base_url, request.path, request.query_string)
+    url = signed_url(request, ctx().config.public_base_url)  # as Twilio called it: see app.web.urls
     query = _query()
     json_bodied = "bodySHA256" in query
     form = None if json_bodied else parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -134,10 +134,11 @@ def vonage_events():
     if not authorization or not authorization.strip():
         return refuse(401, "vonage", f"missing {VonageVerifier.HEADER} header")
     service = ctx()
+    claims: list[dict[str, Any]] = []
 
     def check(candidate: Candidate) -> None:
-        VonageVerifier(candidate.secret("signature_secret"), clock=lambda: service.now().timestamp()).verify(
-            raw, authorization)
+        claims.append(VonageVerifier(candidate.secret("signature_secret"),
+                                     clock=lambda: service.now().timestamp()).verify(raw, authorization))
 
     senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
     if not senders:
@@ -145,4 +146,8 @@ def vonage_events():
     payload, bad = _json_object(raw)
     if bad:
         return bad
-    return jsonify(webhooks.receive_vonage(service, senders, payload).as_dict())
+    try:
+        outcome = webhooks.receive_vonage(service, senders, payload, token_id=claims[0]["jti"])
+    except webhooks.Replayed:
+        return refuse(403, "vonage", "this signed token was already used (a replay)")
+    return jsonify(outcome.as_dict())

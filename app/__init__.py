@@ -45,6 +45,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
     _retry_writebacks_when_serving(app, ctx)
 
+    from .security.redaction import install as redact_log
+
+    redact_log("werkzeug")  # the development server's access log: no token, code or state in it
     from .web import register_blueprints
 
     register_blueprints(app)

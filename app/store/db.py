@@ -35,6 +35,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DriverMissing(SystemExit):
+    """The database URL names a driver that is not installed. A SystemExit, so whichever command
+    starts Herald (flask, gunicorn, a script) stops with this one sentence instead of a traceback."""
+
+    def __init__(self, url: str, missing: ImportError) -> None:
+        backend = make_url(url).get_backend_name()
+        if backend == "postgresql":
+            advice = ("install it with: pip install -e '.[postgres]' (./scripts/run does this when DATABASE_URL "
+                      "is a postgresql:// URL)")
+        else:
+            advice = f"install the Python package {missing.name or 'it needs'}"
+        super().__init__(f"Herald cannot open the {backend} database at DATABASE_URL: its driver "
+                         f"({missing.name or 'unknown'}) is not installed; {advice}.")
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file behind a SQLite URL; None for an in-memory database."""
     database = make_url(url).database
@@ -78,7 +93,10 @@ class Store:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
-        self.engine: Engine = create_engine(url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except ImportError as missing:
+            raise DriverMissing(url, missing) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

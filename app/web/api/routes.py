@@ -12,7 +12,7 @@ import re
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -24,7 +24,9 @@ from ...services.send import SendRequest, send
 from ...services.workspaces import list_templates
 from .. import ctx
 from ..jsonbody import BadJson, read_json
+from .docs import operations, typed_values
 from .schemas import SendBody, TemplatesQuery, errors_as_reasons, idempotency_key_problem
+from .spec import openapi
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +166,22 @@ def templates():
     return jsonify({"templates": [{"channel": t.channel, "name": t.name, "language": t.language,
                                    "category": t.category, "body": t.body, "header": t.header_text,
                                    "footer": t.footer} for t in rows]})
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The contract, generated from the schemas above; public, like any API's documentation."""
+    return jsonify(openapi(ctx().config.public_base_url))
+
+
+DOCS_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+@bp.get("/docs")
+def docs():
+    """The contract for people: rendered here from the same description, nothing fetched elsewhere."""
+    spec = openapi(ctx().config.public_base_url)
+    response = Response(render_template("api/docs.html", spec=spec, ops=operations(spec),
+                                        typed=typed_values(spec)), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    return response

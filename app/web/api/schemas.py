@@ -29,7 +29,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")
 MAX_PARAMS = 50
 MAX_PARAM_LENGTH = 1024
 _SLOT = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
-_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # anchored: marshmallow matches from the start only
 MAX_AMOUNT_1000 = 10 ** 15  # well inside the integers JSON readers keep exactly
 
 
@@ -55,7 +55,7 @@ class CurrencyParam(Schema):
     class Meta:
         unknown = RAISE
 
-    type = fields.String(required=True, validate=validate.Equal("currency"))
+    type = fields.String(required=True, validate=validate.OneOf(["currency"]))
     fallback_value = Text(required=True, validate=validate.Length(min=1, max=100),
                           metadata={"example": "$100.99"})
     code = fields.String(required=True, validate=validate.Regexp(_CURRENCY_CODE, error="Must be an ISO 4217 code "
@@ -73,7 +73,7 @@ class DateTimeParam(Schema):
     class Meta:
         unknown = RAISE
 
-    type = fields.String(required=True, validate=validate.Equal("date_time"))
+    type = fields.String(required=True, validate=validate.OneOf(["date_time"]))
     fallback_value = Text(required=True, validate=validate.Length(min=1, max=100),
                           metadata={"example": "February 25, 1977"})
 
@@ -186,14 +186,6 @@ class TemplatesQuery(Schema):
         unknown = EXCLUDE
 
     channel = fields.String(validate=validate.OneOf(CHANNELS, error=f"Must be one of {', '.join(CHANNELS)}."))
-
-
-class IdempotencyKeyHeader(Schema):
-    """The ``Idempotency-Key`` header: a retry with the same key never sends twice."""
-
-    key = fields.String(data_key="Idempotency-Key", validate=[
-        validate.Length(min=1, max=IDEMPOTENCY_KEY_MAX),
-        validate.Regexp(_IDEMPOTENCY_KEY, error="Must be printable ASCII with no spaces.")])
 
 
 IDEMPOTENCY_KEY_RULE = (f"An Idempotency-Key has 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters "

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from marshmallow import (
     EXCLUDE,
+    INCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -203,28 +204,34 @@ def idempotency_key_problem(value: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- what the API answers
 # Documented only (the answers are built by the services); they give the OpenAPI description its shapes.
+# An answer may carry more fields than these name (a newer Herald adds some): callers ignore the rest.
 
 
-class ReasonOut(Schema):
+class Answer(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class ReasonOut(Answer):
     code = fields.String(required=True, metadata={"example": "window_closed"})
     message = fields.String(required=True, metadata={"example": "The 24-hour WhatsApp window is closed: choose "
                                                                 "an approved template."})
     field = fields.String(required=True, metadata={"example": "text"})
 
 
-class ErrorDetail(Schema):
+class ErrorDetail(Answer):
     code = fields.String(required=True, metadata={"example": "invalid_request"})
     message = fields.String(required=True, metadata={"example": "Some fields are missing or wrong."})
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
 
 
-class ErrorOut(Schema):
+class ErrorOut(Answer):
     """Every error under /api/v1 has this shape, whatever its status."""
 
     error = fields.Nested(ErrorDetail, required=True)
 
 
-class MessageOut(Schema):
+class MessageOut(Answer):
     id = fields.String(required=True, metadata={"example": "msg_019a5b7c3d2e8f0a1b2c3d4e"})
     channel = fields.String(required=True)
     channel_label = fields.String(required=True)
@@ -252,7 +259,7 @@ class MessageOut(Schema):
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
-class HistoryStep(Schema):
+class HistoryStep(Answer):
     status = fields.String(required=True)
     at = fields.String(required=True, metadata={"format": "date-time"})
     error_code = fields.String(allow_none=True, required=True)
@@ -263,7 +270,7 @@ class MessageWithHistory(MessageOut):
     history = fields.List(fields.Nested(HistoryStep), required=True)
 
 
-class DecisionOut(Schema):
+class DecisionOut(Answer):
     """The rules' decision: allowed, confirm (needs an agent's confirmation) or refused, with reasons."""
 
     outcome = fields.String(required=True, validate=validate.OneOf(["allowed", "confirm", "refused"]))
@@ -275,9 +282,12 @@ class DecisionOut(Schema):
                                                                                   "customer reads."})
     purpose = fields.String(allow_none=True, required=True)
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
+    window = fields.Dict(allow_none=True, metadata={"description": "The channel's window: open, closes_at."})
+    sms = fields.Dict(allow_none=True, metadata={"description": "For SMS: encoding and segment count."})
+    policy = fields.Dict(allow_none=True, metadata={"description": "The proactive policy's verdict and reasons."})
 
 
-class SendResultOut(Schema):
+class SendResultOut(Answer):
     decision = fields.Nested(DecisionOut, required=True)
     message = fields.Nested(MessageOut, allow_none=True, required=True)
     replayed = fields.Boolean(required=True)
@@ -287,7 +297,7 @@ class RefusedSendOut(SendResultOut):
     error = fields.Nested(ErrorDetail, required=True)
 
 
-class TemplateOut(Schema):
+class TemplateOut(Answer):
     channel = fields.String(required=True)
     name = fields.String(required=True)
     language = fields.String(required=True)
@@ -297,7 +307,7 @@ class TemplateOut(Schema):
     footer = fields.String(allow_none=True, required=True)
 
 
-class TemplateList(Schema):
+class TemplateList(Answer):
     templates = fields.List(fields.Nested(TemplateOut), required=True)
 
 

@@ -14,6 +14,12 @@ from tests.webhooks.conftest import PUBLIC_BASE, inbound_count, twilio_inbound, 
 QUERY = f"portalId={DEMO_PORTAL}&contactId=101"
 
 
+@pytest.fixture
+def backend() -> str:
+    """URLs are checked before the store is touched: one database is enough."""
+    return "sqlite"
+
+
 def raw(path: str) -> dict[str, str]:
     """The environ a server builds for this request line: PATH_INFO decoded, the raw URI as sent (the
     test client cannot be given ``//x`` itself: it would read it as a host)."""

@@ -286,6 +286,22 @@ def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetim
                      outbound, _request_hash(request, recipient, sender), sender.provider, state.last_outbound_at)
 
 
+# Errors an operator must fix (a sender set up without its credentials, a key that cannot be read,
+# credentials the provider no longer accepts): whoever asked to send reads only this.
+OPERATOR_CODES = frozenset({"sender_not_configured", "private_key_invalid", "content_template_missing"})
+OPERATOR_NOTICE = "Sending is unavailable from this sender right now; an operator has been told."
+
+
+def for_operator(error: ProviderError) -> bool:
+    return error.code in OPERATOR_CODES or error.kind == "auth"
+
+
+def replace_sentence(error: ProviderError, sentence: str) -> ProviderError:
+    """The same error (code, kind, outcome) with words for whoever asked to send."""
+    return ProviderError(error.code, sentence, outcome=error.outcome, kind=error.kind,
+                         template_status=error.template_status)
+
+
 def _unavailable(workspace: Any, problem: str) -> Refused:
     """An operator's configuration error, logged for the operator; whoever asked to send is told only
     that sending is unavailable, never the setting behind it."""
@@ -450,6 +466,11 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                               action="Check the server log; the message was not confirmed as sent.",
                               outcome=UNKNOWN, provider_message=type(caught).__name__)
     now = ctx.now()
+    if error is not None and for_operator(error):
+        # Nothing the sender of the message can fix: the operator reads the details in the log.
+        log.error("sender %s (%s) cannot send until an operator fixes it: %s [%s]", prepared.sender_id,
+                  prepared.provider, error.sentence(), error.code)
+        error = replace_sentence(error, OPERATOR_NOTICE)
     if accepted is not None:
         status = accepted.status if accepted.status in st.LABELS else st.ACCEPTED
         changes = {"status": st.advance(st.QUEUED, status), "provider_message_id": accepted.provider_message_id}

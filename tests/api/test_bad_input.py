@@ -228,3 +228,12 @@ def test_a_send_of_unknown_outcome_is_202_with_the_message_unknown(client, ctx, 
                                json={**SMS, "sender": "+12015550111"})
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["message"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("token", ["hk_\u0000bad_secret", "hk_abcd\u0000123_" + "s" * 20, "hk_" + "a" * 500,
+                                   "hk_abcdef12_\udcff"])
+def test_a_key_of_the_wrong_form_is_401_without_reaching_the_database(client, ctx, key, token):
+    from app.services.apikeys import authenticate
+
+    assert authenticate(ctx, token) is None
+    assert authenticate(ctx, key) is not None

@@ -119,3 +119,23 @@ def test_a_status_for_an_unknown_message_is_acknowledged(client, acme, clock) ->
     body = vonage_status("not-ours", "delivered", iso(clock()), reference="msg_nobody")
     response = post_vonage(client, body, vonage_token(body, clock().timestamp()))
     assert response.status_code == 200 and response.get_json()["statuses_unknown"] == 1
+
+
+def test_a_token_is_not_spent_by_a_delivery_that_failed_to_apply(client, ctx, acme, clock) -> None:
+    """A fault while applying (the database loses a table) fails the delivery; Vonage's retry of
+    the very same token must then get through, not be taken for a replay."""
+    import pytest
+    from sqlalchemy import text
+
+    body = vonage_inbound("Hi", "u-1", iso(clock()))
+    token = vonage_token(body, clock().timestamp())
+    with ctx.store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_gone"))
+    try:
+        with pytest.raises(Exception):
+            post_vonage(client, body, token)
+    finally:
+        with ctx.store.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE inbound_gone RENAME TO inbound_messages"))
+    again = post_vonage(client, body, token)
+    assert again.status_code == 200 and again.get_json()["inbound_recorded"] == 1

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import hashlib
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -119,17 +120,21 @@ def receive_twilio(ctx: Context, senders: Sequence[Candidate], fields: Mapping[s
     return apply(ctx, senders, twilio.parse_webhook(fields, query))
 
 
-def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any],
-                   token_id: str | None = None) -> Outcome:
-    """A verified Vonage Messages API delivery (JSON); ``token_id`` is its signed token's ``jti``,
-    which is spent here: the same token again within its lifetime raises :class:`Replayed`."""
-    if token_id is not None:
-        spend_token(ctx, "vonage", token_id)
+def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[str, Any]) -> Outcome:
+    """A verified Vonage Messages API delivery (JSON)."""
+    return apply(ctx, senders, vonage.parse_webhook(payload))
+
+
+@contextmanager
+def token_spent(ctx: Context, scheme: str, token_id: str) -> Iterator[None]:
+    """Spend a signed token for the delivery handled inside the block: a token already spent raises
+    :class:`Replayed`; if the block fails, the token is given back, so the provider's retry of this
+    very token gets through."""
+    spend_token(ctx, scheme, token_id)
     try:
-        return apply(ctx, senders, vonage.parse_webhook(payload))
-    except Exception:  # nothing was applied: the provider's retry of this very token must get through
-        if token_id is not None:
-            release_token(ctx, "vonage", token_id)
+        yield
+    except BaseException:
+        release_token(ctx, scheme, token_id)
         raise
 
 

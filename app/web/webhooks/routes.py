@@ -147,7 +147,8 @@ def vonage_events():
     if bad:
         return bad
     try:
-        outcome = webhooks.receive_vonage(service, senders, payload, token_id=claims[0]["jti"])
+        with webhooks.token_spent(service, "vonage", claims[0]["jti"]):
+            outcome = webhooks.receive_vonage(service, senders, payload)
     except webhooks.Replayed:
         return refuse(403, "vonage", "this signed token was already used (a replay)")
     return jsonify(outcome.as_dict())

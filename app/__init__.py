@@ -54,6 +54,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
         make_celery(app)
 
+    from .security.redaction import install as redact_log
+
+    redact_log("werkzeug")  # the development server's access log: no token, code or state in it
     from .web import register_blueprints
 
     register_blueprints(app)

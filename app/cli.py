@@ -122,11 +122,21 @@ def workspace_list() -> None:
         click.echo(f"{w.name}\t{links or 'not linked'}")
 
 
-@workspace_cli.command("set")
+def _settings_help() -> str:
+    from .domain.settings import SETTINGS
+
+    return "\n".join(f"  {s.key}: {s.wanted} (default {json.dumps(s.default)})" for s in SETTINGS.values())
+
+
+@workspace_cli.command("set", epilog="\b\nSettings:\n" + _settings_help())
 @click.argument("workspace")
 @click.argument("settings", nargs=-1, required=True)
 def workspace_set(workspace: str, settings: tuple[str, ...]) -> None:
-    """Change workspace settings, e.g. max_sms_segments=6."""
+    """Change workspace settings, e.g. max_sms_segments=6 quiet_start=22:00 daily_cap=null.
+
+    Values are JSON where they parse as JSON (numbers, null, lists), text otherwise. An unknown
+    key or a value of the wrong form is refused, and then nothing changes.
+    """
     changes: dict[str, Any] = {}
     for key, value in _pairs(settings, "SETTINGS").items():
         try:
@@ -135,6 +145,18 @@ def workspace_set(workspace: str, settings: tuple[str, ...]) -> None:
             changes[key] = value
     try:
         result = ws.update_settings(_ctx(), workspace, changes)
+    except Refused as refused:
+        _fail(refused)
+    click.echo(json.dumps(result, sort_keys=True))
+
+
+@workspace_cli.command("unset")
+@click.argument("workspace")
+@click.argument("keys", nargs=-1, required=True)
+def workspace_unset(workspace: str, keys: tuple[str, ...]) -> None:
+    """Return settings to their defaults, e.g. `workspace unset acme daily_cap`."""
+    try:
+        result = ws.unset_settings(_ctx(), workspace, keys)
     except Refused as refused:
         _fail(refused)
     click.echo(json.dumps(result, sort_keys=True))

@@ -158,6 +158,8 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
     playwright_sync = pytest.importorskip("playwright.sync_api")
+    # Two cores shared with the rest of the suite: a page may take more than the default 5 s to settle.
+    playwright_sync.expect.set_options(timeout=15_000)
     with playwright_sync.sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,

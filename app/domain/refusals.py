@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,19 @@ class Refused(Exception):
         if not reasons:
             raise ValueError("a refusal needs at least one reason")
         self.reasons: tuple[Reason, ...] = reasons
-        super().__init__("; ".join(r.message for r in reasons))
+        super().__init__(sentences(r.message for r in reasons))
 
     @property
     def code(self) -> str:
         return self.reasons[0].code
+
+
+def sentences(messages: Iterable[str]) -> str:
+    """Several reasons as one paragraph a person reads: each a sentence with its own full stop,
+    joined by a space ("The window closed. Choose a template."), never "closed.; Choose"."""
+    out = []
+    for message in messages:
+        text = message.strip().rstrip(";,").strip()
+        if text:
+            out.append(text if text.endswith((".", "!", "?", "…")) else text + ".")
+    return " ".join(out)

@@ -7,8 +7,41 @@ parsing is tested without a server; the webhook service then applies the batch t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+# What the store can hold: provider message ids up to 160 characters, error codes up to 32.
+MAX_ID = 160
+MAX_CODE = 32
+MAX_WORDS = 2000
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean(value: str) -> str:
+    """Text as the store can keep it: NUL characters removed, unpaired surrogates replaced by U+FFFD.
+
+    A customer's message arrives however their phone or the provider wrote it; neither character can
+    be stored (PostgreSQL refuses NUL, UTF-8 has no surrogates), and refusing the delivery would lose it.
+    """
+    if not _UNSTORABLE.search(value):
+        return value
+    return _UNSTORABLE.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", value)
+
+
+def _clean_fields(event: Any, limits: Mapping[str, int] = {}) -> None:
+    """Every text field of a frozen event cleaned (see :func:`clean`), the free-text ones cut to size."""
+    for item in fields(event):
+        value = getattr(event, item.name)
+        if isinstance(value, str):
+            value = clean(value)[: limits.get(item.name, len(value))]
+        elif isinstance(value, frozenset):
+            value = frozenset(clean(v) for v in value)
+        else:
+            continue
+        object.__setattr__(event, item.name, value)
 
 
 @dataclass(frozen=True)
@@ -22,6 +55,9 @@ class InboundEvent:
     provider_message_id: str
     received_at: datetime | None = None  # when the customer sent it, if the provider says
     account: str | None = None      # the provider account the event belongs to, when it names one
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
 
 
 @dataclass(frozen=True)
@@ -37,6 +73,9 @@ class StatusEvent:
     reference: str | None = None    # our message id, when the provider echoes it back
     account: str | None = None
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, {"error_code": MAX_CODE, "error_message": MAX_WORDS})
+
 
 @dataclass(frozen=True)
 class TemplateEvent:
@@ -50,6 +89,9 @@ class TemplateEvent:
     reason: str | None = None
     occurred_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, {"reason": MAX_WORDS})
+
 
 @dataclass
 class WebhookBatch:
@@ -59,6 +101,44 @@ class WebhookBatch:
     statuses: list[StatusEvent] = field(default_factory=list)
     templates: list[TemplateEvent] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+    def objects(self, value: Any, what: str) -> Iterator[Mapping[str, Any]]:
+        """The objects of a list in the payload; a missing list is empty, and a value of the wrong
+        JSON type (a number where a list belongs, a string among objects) is noted and passed over."""
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.skipped.append(f"{what} is not a list")
+            return
+        for item in value:
+            if isinstance(item, Mapping):
+                yield item
+            else:
+                self.skipped.append(f"an item of {what} is not an object")
+
+
+def unfit(event: InboundEvent | StatusEvent | TemplateEvent) -> str | None:
+    """Why the store cannot take this event as it is, or None. An id is never cut short: a shortened
+    id could name another message."""
+    if isinstance(event, (InboundEvent, StatusEvent)) and not 0 < len(event.provider_message_id) <= MAX_ID:
+        return f"message id is empty or longer than {MAX_ID} characters"
+    if isinstance(event, InboundEvent) and event.customer and not _E164.fullmatch(event.customer):
+        return "the customer's number is not a phone number"
+    return None
+
+
+def scalar(value: Any) -> str:
+    """A value the payload should hold as text (ids and numbers often come as strings) as text;
+    "" for an object, a list, a boolean or nothing, which are never an id or a word."""
+    if isinstance(value, bool) or value is None or isinstance(value, (Mapping, list)):
+        return ""
+    return str(value)
+
+
+def short(value: object, limit: int = 64) -> str:
+    """A payload value quoted in a note, never longer than ``limit``."""
+    text = clean(value if isinstance(value, str) else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def digits(value: str) -> str:

@@ -87,6 +87,17 @@ def server_error_unknown(provider_label: str, status: int) -> TypedProviderError
         action="Do not send it again yet: its delivery status will settle it.", provider_message=f"HTTP {status}")
 
 
+def unreadable_answer(provider_label: str, status: int) -> TypedProviderError:
+    """A 2xx whose body is empty or not what the API documents: the provider took the request, but
+    Herald cannot read whether it accepted the message, so the outcome is unknown (never "failed",
+    which would invite a resend, and never a server error, which it was not)."""
+    return TypedProviderError(
+        "answer_unreadable", f"{provider_label}'s answer could not be read (HTTP {status} without the message "
+                             "id it should carry), so Herald cannot tell whether the message went.",
+        kind=PROVIDER_UNAVAILABLE, outcome=UNKNOWN,
+        action="Do not send it again yet: its delivery status will settle it.", provider_message=f"HTTP {status}")
+
+
 class HttpClient:
     """A ``requests.Session`` with a connection pool, timeouts, one-shot POSTs and retried GETs."""
 

@@ -33,8 +33,8 @@ from .errors import (
     lookup,
     not_configured,
 )
-from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key
-from .http import HttpProvider, Reply, server_error_unknown
+from .events import InboundEvent, StatusEvent, WebhookBatch, e164, number_key, short
+from .http import HttpProvider, Reply, server_error_unknown, unreadable_answer
 
 LABEL = "Twilio"
 DEFAULT_BASE = "https://api.twilio.com"
@@ -194,7 +194,7 @@ def parse_webhook(params: Mapping[str, str], query: Mapping[str, str] | None = N
         return batch
     ours_status = STATUSES.get(word)
     if ours_status is None:
-        batch.skipped.append(f"status {word or '?'}")
+        batch.skipped.append(f"status {short(word or '?')}")
         return batch
     code = (params.get("ErrorCode") or "").strip() or None
     message = lookup(ERRORS, code, params.get("ErrorMessage", ""), LABEL).sentence() if code else None
@@ -240,7 +240,9 @@ class TwilioProvider(HttpProvider):
         parsed = twilio_error(reply.body)
         if parsed is not None:
             return self.map_error(*parsed)
-        if reply.status >= 500 or reply.ok:
+        if reply.ok:
+            return unreadable_answer(LABEL, reply.status)
+        if reply.status >= 500:
             return server_error_unknown(LABEL, reply.status)
         return TypedProviderError(f"http_{reply.status}", f"Twilio refused the request (HTTP {reply.status}).",
                                   kind=PROVIDER_UNAVAILABLE if reply.status == 429 else CONFIG,

@@ -44,8 +44,10 @@ from .events import (
     from_iso,
     id_key,
     number_key,
+    scalar,
+    short,
 )
-from .http import HttpClient, HttpProvider, Reply, server_error_unknown
+from .http import HttpClient, HttpProvider, Reply, server_error_unknown, unreadable_answer
 from .whatsapp_cloud import template_components
 
 LABEL = "Vonage"
@@ -242,8 +244,8 @@ def problem_code(problem: Mapping[str, Any], viber: bool = False) -> tuple[str, 
 def _party(value: Any) -> str:
     """A ``from``/``to`` given as a string, or as an object with ``number`` or ``id``."""
     if isinstance(value, Mapping):
-        return str(value.get("number") or value.get("id") or "")
-    return str(value or "")
+        return scalar(value.get("number")) or scalar(value.get("id"))
+    return scalar(value)
 
 
 def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
@@ -252,15 +254,15 @@ def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
     if not isinstance(payload, Mapping):
         batch.skipped.append("payload is not an object")
         return batch
-    uuid_ = str(payload.get("message_uuid") or "")
+    uuid_ = scalar(payload.get("message_uuid"))
     if not uuid_:
         batch.skipped.append("no message_uuid")
         return batch
     if "status" in payload:
-        word = str(payload.get("status") or "").lower()
+        word = scalar(payload.get("status")).lower()
         ours = STATUSES.get(word)
         if ours is None:
-            batch.skipped.append(f"status {word or '?'}")
+            batch.skipped.append(f"status {short(word or '?')}")
             return batch
         code = message = None
         error = payload.get("error")
@@ -271,18 +273,18 @@ def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
             provider_message_id=uuid_, status=ours, provider_status=word,
             occurred_at=from_iso(payload.get("timestamp")),
             error_code=code, error_message=message,
-            reference=str(payload["client_ref"]) if payload.get("client_ref") else None))
+            reference=scalar(payload.get("client_ref")) or None))
         return batch
-    channel = OUR_CHANNELS.get(str(payload.get("channel") or ""))
+    channel = OUR_CHANNELS.get(scalar(payload.get("channel")))
     customer, to = _party(payload.get("from")), _party(payload.get("to"))
     if channel is None or not customer or not to:
-        batch.skipped.append(f"inbound on {payload.get('channel') or '?'}")
+        batch.skipped.append(f"inbound on {short(scalar(payload.get('channel')) or '?')}")
         return batch
     ours = {id_key(to)}
     if digits(to):
         ours.add(number_key(to))
-    kind = str(payload.get("message_type") or "text")
-    text = str(payload.get("text") or "") if kind == "text" else _media_text(payload, kind)
+    kind = scalar(payload.get("message_type")) or "text"
+    text = scalar(payload.get("text")) if kind == "text" else _media_text(payload, kind)
     batch.inbound.append(InboundEvent(channel=channel, ours=frozenset(ours), customer=e164(customer), text=text,
                                       provider_message_id=uuid_, received_at=from_iso(payload.get("timestamp"))))
     return batch
@@ -290,8 +292,8 @@ def parse_webhook(payload: Mapping[str, Any]) -> WebhookBatch:
 
 def _media_text(payload: Mapping[str, Any], kind: str) -> str:
     part = payload.get(kind)
-    caption = part.get("caption") if isinstance(part, Mapping) else None
-    return str(caption or f"[{kind}]")
+    caption = scalar(part.get("caption")) if isinstance(part, Mapping) else ""
+    return caption or f"[{short(kind, 40)}]"
 
 
 # --------------------------------------------------------------------------- the adapter
@@ -338,7 +340,9 @@ class VonageProvider(HttpProvider):
     def _refusal(self, reply: Reply, viber: bool = False) -> ProviderError:
         if isinstance(reply.body, Mapping) and (reply.body.get("type") or reply.body.get("title")):
             return self.map_error(*problem_code(reply.body, viber=viber))
-        if reply.status >= 500 or reply.ok:
+        if reply.ok:
+            return unreadable_answer(LABEL, reply.status)
+        if reply.status >= 500:
             return server_error_unknown(LABEL, reply.status)
         if reply.status == 401:
             return self.map_error("unauthorized", reply.text[:300])

@@ -238,7 +238,8 @@ class HubSpotV2Verifier:
     SHA-256 of client secret + method + URI + body.
 
     HubSpot does not say whether the URI is hashed raw or percent-decoded when the query holds
-    escapes such as ``%40`` (its own sample decodes it), so both forms are accepted.
+    escapes such as ``%40`` (its own sample decodes it), so both forms of the query are accepted.
+    The path is always taken as sent, as for every other scheme that signs a URL.
     """
 
     SIGNATURE_HEADER = "X-HubSpot-Signature"
@@ -257,7 +258,8 @@ class HubSpotV2Verifier:
                 f"malformed {self.SIGNATURE_HEADER} header (expected 64 hex characters)"
             )
         candidates = [uri]
-        decoded = unquote(uri)
+        before, mark, query = uri.partition("?")
+        decoded = before + mark + unquote(query)
         if decoded != uri:
             candidates.append(decoded)
         prefix = self._secret + method.encode("utf-8")
@@ -417,8 +419,10 @@ class VonageVerifier:
     signature secret.
 
     Only HS256 is accepted (never ``none`` or another algorithm named by the token itself). The
-    ``iat`` claim must be within ``max_age_seconds`` of now, and when the token carries
-    ``payload_hash`` it must be the SHA-256 hex of the raw body, which binds the token to this body.
+    ``iat`` claim must be within ``max_age_seconds`` of now. ``payload_hash`` is required (Vonage
+    always sends it) and must be the SHA-256 hex of the raw body: without it a captured token would
+    sign any body. ``jti`` is required too, so the caller can refuse a token seen before; remembering
+    the ones seen is the caller's part (this class keeps no state).
     """
 
     HEADER = "Authorization"
@@ -476,6 +480,9 @@ class VonageVerifier:
 
         self._check_times(claims)
         self._check_payload_hash(claims, body)
+        token_id = claims.get("jti")
+        if not isinstance(token_id, str) or not 0 < len(token_id.strip()) <= 255:
+            raise SignatureError("token has no usable jti claim, so a replay could not be told apart")
         return claims
 
     def _check_times(self, claims: dict[str, Any]) -> None:
@@ -504,7 +511,7 @@ class VonageVerifier:
     @staticmethod
     def _check_payload_hash(claims: dict[str, Any], body: bytes) -> None:
         if "payload_hash" not in claims:
-            return
+            raise SignatureError("token has no payload_hash claim, so it does not bind this body")
         claimed = claims["payload_hash"]
         if not isinstance(claimed, str) or not _HEX64.fullmatch(claimed):
             raise SignatureError("token payload_hash claim is not a SHA-256 hex digest")

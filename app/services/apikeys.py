@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -18,6 +19,9 @@ from .context import Context
 from .workspaces import workspace_named
 
 PREFIX = "hk_"
+# What create_key makes: 8 hex characters, then a url-safe secret. Anything else is no key, and is
+# refused before it reaches the database (which may refuse some characters outright, such as NUL).
+_KEY = re.compile(r"([0-9a-f]{8})_([A-Za-z0-9_-]{16,128})")
 
 
 @dataclass(frozen=True)
@@ -131,9 +135,10 @@ def authenticate(ctx: Context, presented: str | None) -> Caller | None:
     """The caller behind a key, or None for a missing, malformed, unknown or revoked one."""
     if not presented or not presented.startswith(PREFIX):
         return None
-    prefix, _, secret = presented[len(PREFIX):].partition("_")
-    if not prefix or not secret:
+    shape = _KEY.fullmatch(presented[len(PREFIX):])
+    if shape is None:
         return None
+    prefix, secret = shape.groups()
     known = _cache.get(prefix)
     if known is None:
         known = _load(ctx, prefix)

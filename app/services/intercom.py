@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain import phone
+from ..domain import settings as workspace_settings
 from ..domain.purposes import PURPOSES
 from ..domain.rules import CHANNEL_LABELS, CHANNELS
 from ..domain.status import label as status_label
@@ -143,9 +144,7 @@ def linked_workspace(ctx: Context, intercom_workspace_id: str) -> LinkedWorkspac
         workspace = session.scalar(select(Workspace).where(Workspace.intercom_workspace_id == intercom_workspace_id))
         if workspace is None:
             return None
-        raw = (workspace.settings or {}).get("languages") or ()  # ["en", "es"] or "en,es"
-        listed = raw.split(",") if isinstance(raw, str) else raw
-        languages = tuple(str(l).strip() for l in listed if str(l).strip())
+        languages = tuple(workspace_settings.value(workspace.settings or {}, "languages"))
         have = {s.channel for s in workspace.senders}
         numbers = [s.from_number for s in workspace.senders if s.from_number.startswith("+")]
         return LinkedWorkspace(workspace.id, workspace.name, intercom_workspace_id, languages,

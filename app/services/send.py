@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import phone
+from ..domain import settings as workspace_settings
 from ..domain import status as st
 from ..domain.decision import ALLOWED, Decision, Draft, Limits
 from ..domain.purposes import ORIGINS, PURPOSES
@@ -148,17 +150,48 @@ def _params(raw: Mapping[str, Any] | Sequence[str]) -> dict[str, ParamValue] | l
     if isinstance(raw, Mapping):
         out: dict[str, ParamValue] = {}
         for key, value in raw.items():
-            if isinstance(value, Mapping) and value.get("type") == "currency":
-                out[str(key)] = Currency(str(value.get("fallback_value", "")), str(value.get("code", "")),
-                                         int(value.get("amount_1000", 0)))
-            elif isinstance(value, Mapping) and value.get("type") == "date_time":
-                out[str(key)] = DateTimeValue(str(value.get("fallback_value", "")))
+            if isinstance(value, Mapping) and value.get("type") in ("currency", "date_time"):
+                out[str(key)] = _typed(str(key), value)
             elif isinstance(value, (Currency, DateTimeValue)):
                 out[str(key)] = value
             else:
                 out[str(key)] = "" if value is None else str(value)
         return out
     return [str(v) for v in raw]
+
+
+def _typed(key: str, value: Mapping[str, Any]) -> ParamValue:
+    """A typed parameter from its JSON shape; a value that is not what the type needs is refused."""
+    fallback = value.get("fallback_value")
+    if not isinstance(fallback, str) or not fallback.strip():
+        raise Refused(Reason("template_param_invalid", f"“{key}” needs a fallback_value: the text people read.",
+                             f"param:{key}"))
+    if value.get("type") == "date_time":
+        return DateTimeValue(fallback)
+    amount, code = value.get("amount_1000"), value.get("code")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(code, str) or \
+            not re.fullmatch(r"[A-Z]{3}", code):
+        raise Refused(Reason("template_param_invalid", f"“{key}” is a currency: it needs code (ISO 4217, such as "
+                                                       "USD) and amount_1000 (a whole number, the amount times "
+                                                       "1000).", f"param:{key}"))
+    return Currency(fallback, code, amount)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _strings(request: SendRequest) -> list[tuple[str, str]]:
+    """Every string of the request with the field it came in, for the check that the store can keep it."""
+    found = [(name, getattr(request, name)) for name in ("to", "text", "template", "language", "sender", "purpose",
+                                                          "requested_by", "idempotency_key", "contact_ref")]
+    params = request.params.items() if isinstance(request.params, Mapping) else enumerate(request.params)
+    for key, value in params:
+        found.append((f"param:{key}", str(key)))
+        if isinstance(value, Mapping):
+            found.extend((f"param:{key}", str(v)) for v in value.values() if isinstance(v, str))
+        elif isinstance(value, str):
+            found.append((f"param:{key}", value))
+    return [(name, value) for name, value in found if isinstance(value, str)]
 
 
 def _request_hash(request: SendRequest, recipient: str, sender: Any) -> str:
@@ -182,6 +215,10 @@ def _validate(request: SendRequest) -> None:
     if request.idempotency_key is not None and not (0 < len(request.idempotency_key) <= 255):
         reasons.append(Reason("idempotency_key_invalid", "An idempotency key has 1 to 255 characters.",
                               "idempotency_key"))
+    for name, value in _strings(request):
+        if _UNSTORABLE.search(value):
+            reasons.append(Reason("characters_invalid", f"{name.removeprefix('param:')} contains a NUL character "
+                                                        "or an unpaired surrogate, which cannot be sent.", name))
     if reasons:
         raise Refused(*reasons)
 
@@ -233,8 +270,16 @@ def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetim
                   params=params if isinstance(params, dict) else {}, purpose=request.purpose,
                   origin=request.origin, confirmed=request.confirmed)
     settings = workspace.settings or {}
-    limits = Limits(max_sms_segments=int(settings.get("max_sms_segments", 10)))
-    judge = policy_service.policy_for(session, workspace, sender, recipient, now)
+    broken = workspace_settings.problems(settings)
+    if broken:
+        raise _unavailable(workspace, "; ".join(broken))
+    limits = Limits(max_sms_segments=workspace_settings.value(settings, "max_sms_segments"))
+    try:
+        judge = policy_service.policy_for(session, workspace, sender, recipient, now)
+    except Refused as refused:
+        if refused.code != "policy_setting_invalid":
+            raise
+        raise _unavailable(workspace, str(refused)) from None
     decision = decide(draft, state, now, limits, judge)
     outbound = None
     if decision.allowed:
@@ -244,6 +289,31 @@ def _evaluate(ctx: Context, session: Session, request: SendRequest, now: datetim
                             status_callback=_status_callback(ctx, sender))
     return _Prepared(decision, draft, sender.id, workspace.id, template_row.id if template_row else None,
                      outbound, _request_hash(request, recipient, sender), sender.provider, state.last_outbound_at)
+
+
+# Errors an operator must fix (a sender set up without its credentials, a key that cannot be read,
+# credentials the provider no longer accepts): whoever asked to send reads only this.
+OPERATOR_CODES = frozenset({"sender_not_configured", "private_key_invalid", "content_template_missing"})
+OPERATOR_NOTICE = "Sending is unavailable from this sender right now; an operator has been told."
+
+
+def for_operator(error: ProviderError) -> bool:
+    return error.code in OPERATOR_CODES or error.kind == "auth"
+
+
+def replace_sentence(error: ProviderError, sentence: str) -> ProviderError:
+    """The same error (code, kind, outcome) with words for whoever asked to send."""
+    return ProviderError(error.code, sentence, outcome=error.outcome, kind=error.kind,
+                         template_status=error.template_status)
+
+
+def _unavailable(workspace: Any, problem: str) -> Refused:
+    """An operator's configuration error, logged for the operator; whoever asked to send is told only
+    that sending is unavailable, never the setting behind it."""
+    log.error("workspace %s cannot send until an operator fixes its settings "
+              "(`flask --app app workspace set` or `workspace unset`): %s", workspace.name, problem)
+    return Refused(Reason("sending_unavailable", "Sending is unavailable for this workspace right now; "
+                                                 "an operator has been told.", ""))
 
 
 def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
@@ -429,6 +499,11 @@ def _dispatch(ctx: Context, claimed: _Claimed, prepared: _Prepared, request: Sen
                               outcome=UNKNOWN, provider_message=type(caught).__name__)
     metrics.PROVIDER_LATENCY.labels(prepared.provider).observe(time.perf_counter() - started)
     now = ctx.now()
+    if error is not None and for_operator(error):
+        # Nothing the sender of the message can fix: the operator reads the details in the log.
+        log.error("sender %s (%s) cannot send until an operator fixes it: %s [%s]", prepared.sender_id,
+                  prepared.provider, error.sentence(), error.code)
+        error = replace_sentence(error, OPERATOR_NOTICE)
     if accepted is not None:
         status = accepted.status if accepted.status in st.LABELS else st.ACCEPTED
         changes = {"status": st.advance(st.QUEUED, status), "provider_message_id": accepted.provider_message_id}

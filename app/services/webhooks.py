@@ -13,9 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import select
+import hashlib
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..providers import twilio, vonage, whatsapp_cloud
 from ..providers.events import (
@@ -26,9 +31,10 @@ from ..providers.events import (
     digits,
     id_key,
     number_key,
+    unfit,
 )
 from ..domain import templates
-from ..store.models import Message, Sender, Template
+from ..store.models import Message, Sender, Template, UsedToken
 from . import events
 from .context import Context
 from .recipients import record_inbound
@@ -119,17 +125,75 @@ def receive_vonage(ctx: Context, senders: Sequence[Candidate], payload: Mapping[
     """A verified Vonage Messages API delivery (JSON)."""
     return apply(ctx, senders, vonage.parse_webhook(payload))
 
+
+@contextmanager
+def token_spent(ctx: Context, scheme: str, token_id: str) -> Iterator[None]:
+    """Spend a signed token for the delivery handled inside the block: a token already spent raises
+    :class:`Replayed`; if the block fails, the token is given back, so the provider's retry of this
+    very token gets through."""
+    spend_token(ctx, scheme, token_id)
+    try:
+        yield
+    except BaseException:
+        release_token(ctx, scheme, token_id)
+        raise
+
+
+class Replayed(Exception):
+    """A signed token Herald has already accepted, presented again."""
+
+
+# Longer than any token can be accepted for: its iat must lie within 5 minutes either side of now.
+TOKEN_MEMORY = timedelta(minutes=15)
+
+
+def _token_key(scheme: str, token_id: str) -> str:
+    """The ``used_tokens`` key: the scheme, then a digest of the id (ids are the provider's, of any length)."""
+    return f"{scheme}:{hashlib.sha256(token_id.encode('utf-8', 'surrogatepass')).hexdigest()}"[:64]
+
+
+def spend_token(ctx: Context, scheme: str, token_id: str) -> None:
+    """Record a signed token as used, or raise :class:`Replayed` when it already was. The primary key
+    decides between two copies racing in: exactly one is spent."""
+    now = ctx.now()
+    with ctx.store.session() as session:
+        session.execute(delete(UsedToken).where(UsedToken.jti.like(f"{scheme}:%"),
+                                                UsedToken.used_at < now - TOKEN_MEMORY))
+    try:
+        with ctx.store.session() as session:
+            session.add(UsedToken(jti=_token_key(scheme, token_id), used_at=now))
+    except IntegrityError:
+        raise Replayed(token_id) from None
+
+
+def release_token(ctx: Context, scheme: str, token_id: str) -> None:
+    with ctx.store.session() as session:
+        session.execute(delete(UsedToken).where(UsedToken.jti == _token_key(scheme, token_id)))
+
 def apply(ctx: Context, senders: Sequence[Candidate], batch: WebhookBatch) -> Outcome:
-    """Record the batch's customer messages and statuses for the verified ``senders`` only."""
+    """Record the batch's customer messages and statuses for the verified ``senders`` only.
+
+    Each item is applied on its own: one the store cannot take (an id too long for it, a value the
+    database refuses) is noted in ``skipped`` and the rest of the batch still goes in, so a provider
+    never retries a whole batch for days over one bad item. A fault (the database unreachable) is
+    not an item's fault: it propagates, the delivery fails, and the provider's retry brings it back.
+    """
     outcome = Outcome(skipped=list(batch.skipped))
     for note in batch.skipped:
         log.info("webhook item not acted on: %s", note)
-    for event in batch.inbound:
-        _inbound(ctx, senders, event, outcome)
-    for status in batch.statuses:
-        _status(ctx, senders, status, outcome)
-    for template in batch.templates:
-        _template(ctx, senders, template, outcome)
+    steps = ([(_inbound, event) for event in batch.inbound] + [(_status, event) for event in batch.statuses]
+             + [(_template, event) for event in batch.templates])
+    for step, event in steps:
+        problem = unfit(event)
+        if problem is None:
+            try:
+                step(ctx, senders, event, outcome)
+                continue
+            except DataError as error:
+                problem = f"the database refused it ({type(error.orig).__name__})"
+        note = f"{type(event).__name__} skipped: {problem}"
+        outcome.skipped.append(note)
+        log.warning("webhook item not applied: %s", note)
     return outcome
 
 

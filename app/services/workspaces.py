@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import phone
+from ..domain import settings as workspace_settings
 from ..domain.refusals import Reason, Refused
 from ..domain.rules import CHANNEL_LABELS, CHANNELS
 from ..domain.templates import (
@@ -49,10 +50,11 @@ def create_workspace(ctx: Context, name: str, intercom_workspace_id: str | None 
     name = name.strip()
     if not name or len(name) > 120:
         raise Refused(Reason("workspace_name_invalid", "A workspace name needs 1 to 120 characters.", "name"))
+    chosen = workspace_settings.checked_all(settings or {})
     with ctx.store.session() as session:
         workspace = Workspace(name=name, intercom_workspace_id=intercom_workspace_id or None,
                               hubspot_portal_id=hubspot_portal_id or None,
-                              settings={**DEFAULT_SETTINGS, **(settings or {})}, created_at=ctx.now())
+                              settings={**DEFAULT_SETTINGS, **chosen}, created_at=ctx.now())
         session.add(workspace)
         try:
             session.flush()
@@ -68,9 +70,30 @@ def list_workspaces(ctx: Context) -> list[Workspace]:
 
 
 def update_settings(ctx: Context, workspace_name: str, changes: Mapping[str, object]) -> dict:
+    """Change settings; an unknown key or a value of the wrong form refuses them all, changing nothing."""
+    checked = workspace_settings.checked_all(changes)
     with ctx.store.session() as session:
         workspace = workspace_named(session, workspace_name)
-        workspace.settings = {**(workspace.settings or {}), **changes}
+        workspace.settings = {**(workspace.settings or {}), **checked}
+        result = dict(workspace.settings)
+    ctx.workspaces.invalidate()
+    return result
+
+
+def unset_settings(ctx: Context, workspace_name: str, keys: Sequence[str]) -> dict:
+    """Return settings to their defaults by removing them."""
+    with ctx.store.session() as session:
+        workspace = workspace_named(session, workspace_name)
+        stored = dict(workspace.settings or {})
+        reasons = []
+        for key in keys:
+            try:
+                workspace_settings.unsettable(key, stored)
+            except Refused as refused:
+                reasons.extend(refused.reasons)
+        if reasons:
+            raise Refused(*reasons)
+        workspace.settings = {k: v for k, v in stored.items() if k not in keys}
         result = dict(workspace.settings)
     ctx.workspaces.invalidate()
     return result

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 # session.info key: callables to run once the session's transaction has committed (see after_commit)
 AFTER_COMMIT = "herald_after_commit"
 
@@ -38,6 +42,52 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DriverMissing(SystemExit):
+    """The database URL names a driver that is not installed. A SystemExit, so whichever command
+    starts Herald (flask, gunicorn, a script) stops with this one sentence instead of a traceback."""
+
+    def __init__(self, url: str, missing: ImportError) -> None:
+        backend = make_url(url).get_backend_name()
+        if backend == "postgresql":
+            advice = ("install it with: pip install -e '.[postgres]' (./scripts/run does this when DATABASE_URL "
+                      "is a postgresql:// URL)")
+        else:
+            advice = f"install the Python package {missing.name or 'it needs'}"
+        super().__init__(f"Herald cannot open the {backend} database at DATABASE_URL: its driver "
+                         f"({missing.name or 'unknown'}) is not installed; {advice}.")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database)
+
+
+def owner_only(path: Path | None) -> None:
+    """Create the database file readable and writable by its owner only, before SQLite does it with
+    the process's umask (often world-readable); SQLite gives its -wal and -shm files the database
+    file's permissions. An existing file that others can read is tightened, and the log says so."""
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(candidate, mode & 0o700)
+            log.warning("%s was readable by others (mode %o); it is now readable by its owner only", candidate, mode)
+
+
 class Store:
     """Owns the engine; every service gets one of these instead of reaching for a global."""
 
@@ -46,10 +96,14 @@ class Store:
         self.cipher = cipher
         kwargs: dict = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
+            owner_only(sqlite_file(url))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
-        self.engine: Engine = create_engine(url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except ImportError as missing:
+            raise DriverMissing(url, missing) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -1,4 +1,4 @@
-"""X-Body-Signature over the raw body, before the JSON is read; 401 and nothing else otherwise."""
+"""X-Body-Signature over the raw body, before the JSON is read; a 401 that says why otherwise."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from .conftest import Panel, compact, initialize_payload, post_raw, secret_of, s
 
 
 @pytest.mark.parametrize("path", ["/intercom/initialize", "/intercom/submit"])
-def test_missing_or_wrong_signature_gets_an_empty_401(client, path):
+def test_missing_or_wrong_signature_gets_a_401_that_says_why(client, path):
     raw = compact(initialize_payload())
     for signature in (None, "", "0" * 64, sign(raw, "not-the-secret"), sign(raw, secret_of(client))[:-1],
                       "sha256=" + sign(raw, secret_of(client))):
         response = post_raw(client, path, raw, signature)
         assert response.status_code == 401, signature
-        assert response.data == b""
+        words = response.get_json()["error"]
+        assert words.startswith("Herald could not verify that this request comes from Intercom (")
+        if signature is None:
+            assert "missing X-Body-Signature header" in words
 
 
 def test_the_signature_covers_the_exact_bytes(client):

@@ -270,11 +270,18 @@ def test_the_cap_is_a_workspace_setting(ctx):
     assert codes(send(ctx, request(**SHIPPED))) == ["daily_cap"]
 
 
-def test_a_bad_setting_stops_sends_with_words_until_an_operator_fixes_it(ctx):
-    update_settings(ctx, DEMO, {"quiet_start": "9pm"})
+def test_a_bad_setting_stored_before_it_was_checked_stops_sends_and_tells_the_operator(ctx, caplog):
+    with pytest.raises(Refused):
+        update_settings(ctx, DEMO, {"quiet_start": "9pm"})
+    with ctx.store.session() as session:  # as an older release, or a hand edit, left it
+        workspace = session.scalar(select(Workspace).where(Workspace.name == DEMO))
+        workspace.settings = {**workspace.settings, "quiet_start": "9pm"}
+    ctx.workspaces.invalidate()
     with pytest.raises(Refused) as caught:
         send(ctx, request(**SHIPPED))
-    assert caught.value.code == "policy_setting_invalid" and "quiet_start" in caught.value.reasons[0].message
+    assert caught.value.code == "sending_unavailable" and "quiet_start" not in str(caught.value)
+    assert "an operator has been told" in caught.value.reasons[0].message
+    assert any("quiet_start=9pm" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
     assert stored(ctx) == []
 
 

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -93,7 +94,7 @@ def twilio_signature(url: str, fields: Mapping[str, str], token: str = AUTH_TOKE
 
 
 def vonage_token(body: bytes | None, iat: float, secret: str = SIGNATURE_SECRET, **claims: Any) -> str:
-    payload: dict[str, Any] = {"iat": int(iat), "jti": "5f1c6e0c", "iss": "Vonage", "api_key": "abcd1234",
+    payload: dict[str, Any] = {"iat": int(iat), "jti": str(uuid.uuid4()), "iss": "Vonage", "api_key": "abcd1234",
                                "application_id": APPLICATION_ID, **claims}
     if body is not None:
         payload["payload_hash"] = hashlib.sha256(body).hexdigest()

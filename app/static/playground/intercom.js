@@ -1,7 +1,8 @@
 /* Plays Intercom's inbox: builds Canvas Kit requests, renders the canvases Herald returns. */
 (function () {
   "use strict";
-  var P = window.PLAYGROUND;
+  // The page's settings travel as JSON data, not as a script: the page allows no inline script.
+  var P = JSON.parse(document.getElementById("playground-config").textContent);
   var canvasEl = document.getElementById("canvas");
   var wireEl = document.getElementById("wire");
   var current = null;        // the canvas on screen: {content, stored_data}

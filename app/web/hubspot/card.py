@@ -30,6 +30,8 @@ def single(args: MultiDict, name: str) -> str | None:
     values = {v.strip() for v in args.getlist(name)}
     if len(values) > 1:
         raise ValueError(f"The request names more than one {name}.")
+    if any("\x00" in v or len(v) > 256 for v in values):  # no id has these; the database may refuse them
+        raise ValueError(f"The request's {name} is not an id.")
     return values.pop() if values else None
 
 

@@ -53,7 +53,8 @@ def open_compose():
 
 @bp.after_request
 def _headers(response):
+    """Every answer under /playground/hubspot, the compose redirect included, may be framed by Herald only."""
+    response.headers["Content-Security-Policy"] = PLAYGROUND_CSP
     if request.endpoint == "hubspot_playground.playground":
-        response.headers["Content-Security-Policy"] = PLAYGROUND_CSP
         response.headers["Cache-Control"] = "no-store"
     return response

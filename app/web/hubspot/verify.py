@@ -1,9 +1,9 @@
 """Which HubSpot signature a request carries, and checking it over the URL HubSpot actually called.
 
-HubSpot signs the public URL (reference/hubspot.md §2). Behind a proxy or TLS terminator the
-internal host and scheme differ, so the URL is rebuilt from ``PUBLIC_BASE_URL`` plus the raw,
-still percent-encoded path and query in their original order. v3 (``hubspot.fetch``, legacy cards
-too) is checked whenever present; v2 alone is accepted from legacy callers; v1 never.
+HubSpot signs the public URL (reference/hubspot.md §2); it is rebuilt exactly as Twilio's is
+(:mod:`app.web.urls`): ``PUBLIC_BASE_URL`` plus the raw, still percent-encoded path and query in
+their original order. v3 (``hubspot.fetch``, legacy cards too) is checked whenever present; v2
+alone is accepted from legacy callers; v1 never.
 """
 
 from __future__ import annotations
@@ -17,18 +17,8 @@ from ...security.signatures import (
     HubSpotV3Verifier,
     SignatureError,
     hubspot_v3_uri,
-    request_url,
 )
-
-
-def raw_path(request: Request) -> str:
-    """The path as the client sent it (percent-encoding intact), below the application root."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
-    path = raw.split("?", 1)[0] if raw.startswith("/") else ""
-    if not path:
-        return request.script_root + request.path
-    root = request.script_root
-    return path[len(root):] if root and path.startswith(root + "/") else path
+from ..urls import raw_path, raw_query, signed_url
 
 
 def verify_request(request: Request, client_secret: str, public_base_url: str,
@@ -37,7 +27,7 @@ def verify_request(request: Request, client_secret: str, public_base_url: str,
     if not client_secret:
         raise SignatureError("HUBSPOT_CLIENT_SECRET is not configured, so no request can be verified")
     body = request.get_data(cache=True)
-    query = request.environ.get("QUERY_STRING", "")
+    query = raw_query(request)
     path = raw_path(request)
     v3 = request.headers.get(HubSpotV3Verifier.SIGNATURE_HEADER)
     if v3 is not None:
@@ -51,5 +41,5 @@ def verify_request(request: Request, client_secret: str, public_base_url: str,
     version = (request.headers.get(HubSpotV2Verifier.VERSION_HEADER) or "").strip().lower()
     if version != "v2":
         raise SignatureError(f"signature version {version or 'v1'!r} is not accepted here (v3 or v2 only)")
-    HubSpotV2Verifier(client_secret).verify(request.method, request_url(public_base_url, path, query), body, legacy)
+    HubSpotV2Verifier(client_secret).verify(request.method, signed_url(request, public_base_url), body, legacy)
     return "v2"

@@ -22,6 +22,10 @@ from .. import ctx
 
 bp = Blueprint("intercom_playground", __name__, url_prefix="/playground/intercom")
 
+# Like every other page: only Herald's own origin may frame it, and it runs only its own scripts.
+PLAYGROUND_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+
 ADMIN = {"type": "admin", "id": "814860", "name": "Dana Agent", "email": "dana@herald.demo",
          "away_mode_enabled": False, "away_mode_reassign": False, "has_inbox_seat": True, "team_ids": []}
 
@@ -88,3 +92,11 @@ def deliver() -> Response:
     except Refused as refused:
         return jsonify(error=refused.reasons[0].message), 400
     return jsonify(status=status)
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = PLAYGROUND_CSP
+    if request.endpoint == "intercom_playground.page":
+        response.headers["Cache-Control"] = "no-store"
+    return response

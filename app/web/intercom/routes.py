@@ -1,7 +1,7 @@
 """POST /intercom/initialize and /intercom/submit (Canvas Kit), and the install routes.
 
 Canvas Kit requests are verified over the raw body before any JSON is read; a missing or wrong
-``X-Body-Signature`` gets an empty 401. Past that point every answer is 200 with a canvas, even
+``X-Body-Signature`` gets a 401 whose JSON body says why. Past that point every answer is 200 with a canvas, even
 when something fails, because Intercom shows only "Something went wrong" for anything else.
 """
 
@@ -19,6 +19,7 @@ from ...security.signatures import IntercomCanvasVerifier, SignatureError
 from ...services import intercom as intercom_service
 from ...services.context import Context
 from .. import ctx
+from ..jsonbody import BadJson, read_json
 from . import canvases, flow
 from .payload import CanvasRequest, parse
 
@@ -39,6 +40,13 @@ def _too_large(context: Context) -> bool:
     return request.content_length is not None and request.content_length > limit
 
 
+def unverified(reason: str) -> Response:
+    """The 401 for a request Herald could not verify, saying why (as HubSpot's surface does)."""
+    response = jsonify(error=f"Herald could not verify that this request comes from Intercom ({reason}).")
+    response.status_code = 401
+    return response
+
+
 def _signed_body(context: Context) -> tuple[bytes | None, Response | None]:
     """The raw body when its signature holds; otherwise the response to give instead."""
     if _too_large(context):
@@ -48,13 +56,13 @@ def _signed_body(context: Context) -> tuple[bytes | None, Response | None]:
         return None, Response(status=413)
     if not context.config.intercom_client_secret:
         log.error("INTERCOM_CLIENT_SECRET is not configured: Canvas Kit requests cannot be verified")
-        return None, Response(status=401)
+        return None, unverified("INTERCOM_CLIENT_SECRET is not configured, so no request can be verified")
     try:
         IntercomCanvasVerifier(context.config.intercom_client_secret).verify(
             raw, request.headers.get(IntercomCanvasVerifier.HEADER))
     except SignatureError as error:
         log.info("Canvas Kit request to %s refused: %s", request.path, error.reason)
-        return None, Response(status=401)
+        return None, unverified(error.reason)
     return raw, None
 
 
@@ -141,16 +149,16 @@ def uninstall() -> Response:
     header = request.headers.get(IntercomCanvasVerifier.HEADER)
     if header is not None:
         if not context.config.intercom_client_secret:
-            return Response(status=401)
+            return unverified("INTERCOM_CLIENT_SECRET is not configured, so no request can be verified")
         try:
             IntercomCanvasVerifier(context.config.intercom_client_secret).verify(raw, header)
         except SignatureError as error:
             log.info("uninstall notice refused: %s", error.reason)
-            return Response(status=401)
+            return unverified(error.reason)
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        body = {}
+        body = read_json(raw) if raw.strip() else {}
+    except BadJson as error:
+        return jsonify(error="payload", message=error.message), 400
     body = body if isinstance(body, dict) else {}
     workspace_id = str(body.get("app_id") or body.get("workspace_id") or "").strip()
     removed = bool(workspace_id) and intercom_service.uninstall(context, workspace_id, signed=header is not None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, Callable, Sequence
 from urllib.parse import parse_qsl
@@ -15,11 +14,12 @@ from ...security.signatures import (
     SignatureError,
     TwilioVerifier,
     VonageVerifier,
-    twilio_url,
 )
 from ...services import metrics, webhook_events, webhooks
 from ...services.webhooks import Candidate
 from .. import ctx
+from ..jsonbody import BadJson, read_json
+from ..urls import signed_url
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,15 @@ def refuse(status: int, provider: str, reason: str) -> tuple[Response, int]:
     return jsonify(error="signature", message=f"The request's signature could not be verified: {reason}."), status
 
 
-def _json_body(raw: bytes) -> Any:
+def _json_object(raw: bytes) -> tuple[dict[str, Any] | None, tuple[Response, int] | None]:
+    """The verified body as a JSON object, or the 400 that says why it is not one."""
     try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+        payload = read_json(raw)
+    except BadJson as error:
+        return None, (jsonify(error="payload", message=error.message), 400)
+    if not isinstance(payload, dict):
+        return None, (jsonify(error="payload", message="The body is not a JSON object."), 400)
+    return payload, None
 
 
 def _query() -> dict[str, str]:
@@ -95,8 +99,9 @@ def whatsapp_events():
                                lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
     if not senders:
         return refuse(403, "whatsapp", reason)
-    if not isinstance(_json_body(raw), dict):
-        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    _, bad = _json_object(raw)
+    if bad:
+        return bad
     return _stored("whatsapp_cloud", senders, raw)
 
 
@@ -109,7 +114,7 @@ def twilio_events():
     signature = request.headers.get(TwilioVerifier.HEADER)
     if not signature or not signature.strip():
         return refuse(401, "twilio", f"missing {TwilioVerifier.HEADER} header")
-    url = twilio_url(ctx().config.public_base_url, request.path, request.query_string)
+    url = signed_url(request, ctx().config.public_base_url)  # as Twilio called it: see app.web.urls
     query = _query()
     json_bodied = "bodySHA256" in query
     form = None if json_bodied else parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -117,10 +122,12 @@ def twilio_events():
                                lambda c: TwilioVerifier(c.secret("auth_token")).verify(url, form, signature, body=raw))
     if not senders:
         return refuse(403, "twilio", reason)
-    if json_bodied and not isinstance(_json_body(raw), dict):
-        return jsonify(error="payload", message="The body is not a JSON object."), 400
+    if json_bodied:
+        _, bad = _json_object(raw)
+        if bad:
+            return bad
     event_id, _ = webhook_events.store(ctx(), "twilio", senders, raw,
-                                               request.query_string.decode("utf-8", "replace"))
+                                       request.query_string.decode("utf-8", "replace"))
     response = Response(EMPTY_TWIML, mimetype="text/xml")
     response.headers["X-Herald-Event"] = str(event_id)
     return response
@@ -136,14 +143,20 @@ def vonage_events():
     if not authorization or not authorization.strip():
         return refuse(401, "vonage", f"missing {VonageVerifier.HEADER} header")
     service = ctx()
+    claims: list[dict[str, Any]] = []
 
     def check(candidate: Candidate) -> None:
-        VonageVerifier(candidate.secret("signature_secret"), clock=lambda: service.now().timestamp()).verify(
-            raw, authorization)
+        claims.append(VonageVerifier(candidate.secret("signature_secret"),
+                                     clock=lambda: service.now().timestamp()).verify(raw, authorization))
 
     senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
     if not senders:
         return refuse(403, "vonage", reason)
-    if not isinstance(_json_body(raw), dict):
-        return jsonify(error="payload", message="The body is not a JSON object."), 400
-    return _stored("vonage", senders, raw)
+    _, bad = _json_object(raw)
+    if bad:
+        return bad
+    try:
+        with webhooks.token_spent(service, "vonage", claims[0]["jti"]):
+            return _stored("vonage", senders, raw)
+    except webhooks.Replayed:
+        return refuse(403, "vonage", "this signed token was already used (a replay)")

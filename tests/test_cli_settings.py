@@ -111,3 +111,11 @@ def test_the_rules_of_each_setting():
                                                                 "or null for no cap"]
     with pytest.raises(Refused):
         checked("quiet_start", "23:60")
+
+
+def test_the_unchecked_language_setting_takes_one_of_its_choices(app):
+    runner = app.test_cli_runner()
+    good = runner.invoke(args=["workspace", "set", "demo", "unchecked_language=marketing"])
+    assert good.exit_code == 0 and '"unchecked_language": "marketing"' in good.output
+    bad = runner.invoke(args=["workspace", "set", "demo", "unchecked_language=sometimes"])
+    assert bad.exit_code != 0 and "one of refuse, marketing, allow" in bad.output

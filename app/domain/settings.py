@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .policy import UNCHECKED_CHOICES
 from .refusals import Reason, Refused
 
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -63,6 +64,14 @@ def _languages(value: Any) -> list[str]:
     return codes
 
 
+def _choice(*allowed: str):
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in allowed:
+            raise Invalid
+        return value.strip().lower()
+    return parse
+
+
 def _phrase_list(value: Any) -> list[str]:
     listed = [value] if isinstance(value, str) else value
     if not isinstance(listed, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in listed):
@@ -88,6 +97,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("marketing_after_service_hours", "a number of hours, 0 or more", 24, _hours),
     Setting("marketing_phrases", "a list of phrases, or an object of signal code → list of phrases", [], _phrases),
     Setting("marketing_languages", 'a list of language codes such as ["de", "fr"]', [], _languages),
+    Setting("unchecked_language", "one of " + ", ".join(UNCHECKED_CHOICES), "refuse", _choice(*UNCHECKED_CHOICES)),
 )}
 
 

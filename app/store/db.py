@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,14 +136,17 @@ class Store:
         command.upgrade(alembic_config(self), "head")
 
     def schema_revisions(self) -> tuple[str | None, str]:
-        """(the database's revision, the newest this code knows): equal once the release step has run."""
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
+        """(the database's revision, the newest this code knows): equal once the release step has run.
 
-        head = ScriptDirectory.from_config(alembic_config(self)).get_current_head() or ""
+        Read without Alembic (a probe runs every few seconds, and Alembic costs a web worker ~10 MB).
+        """
         with self.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        return current, head
+            try:
+                current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:  # no table yet: nothing was ever migrated
+                connection.rollback()
+                current = None
+        return current, head_revision()
 
     def seal(self, value: str | None) -> str | None:
         return None if value is None else self.cipher.seal(value)
@@ -151,6 +156,23 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)?['\"]?", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration: the one revision no other names as its ``down_revision``."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((key, value) for key, value in _REVISION.findall(path.read_text(encoding="utf-8")))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+        if found.get("down_revision") and found["down_revision"] != "None":
+            parents.add(found["down_revision"])
+    heads = sorted(revisions - parents)
+    return heads[0] if len(heads) == 1 else ",".join(heads)
 
 
 def alembic_config(store: Store):

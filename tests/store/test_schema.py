@@ -45,3 +45,13 @@ def test_provider_credentials_and_tokens_are_encrypted_at_rest(ctx):
     assert "AC123" in dump  # plain settings stay readable for operators
     view = [v for v in list_senders(ctx, "demo") if v.provider == "twilio"][0]
     assert view.secret_option_names == ("auth_token",) and "auth_token" not in view.options
+
+
+def test_the_head_revision_read_from_the_files_is_alembics(app):
+    from alembic.script import ScriptDirectory
+
+    from app.store.db import alembic_config, head_revision
+
+    store = app.extensions["herald"].store
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(store)).get_current_head()
+    assert store.schema_revisions() == (head_revision(), head_revision())

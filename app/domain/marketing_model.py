@@ -34,17 +34,23 @@ contact with the outside, and it happens once per process.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
+import sys
 import unicodedata
+import zlib
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping, Sequence
 
 ARTEFACT = "marketing_model.json"
-FORMAT = "herald-marketing-model/1"
+FORMAT = "herald-marketing-model/2"
+FORMATS = ("herald-marketing-model/1", FORMAT)  # /1 kept its weights as {feature: weight}; /2 packs them
 CHAR_SIZES = (3, 4, 5)
 MIN_SENTENCE_WORDS = 3
 # Each block is divided by sqrt(count + prior): a text of two words carries less evidence than one of
@@ -247,16 +253,68 @@ class Thresholds:
     sentence_shift: float = 0.0  # logit taken off a sentence's score when the message has several
 
 
+class Weights:
+    """Feature → weight, kept as two flat arrays (a 32-bit checksum of the feature, sorted; its weight)
+    rather than a dict of strings: about 8 bytes a feature instead of ~150, so the ~130,000 weights
+    cost a web worker one or two megabytes. Two features sharing a checksum (about one pair in the
+    whole model) share the first one's weight."""
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, weights: Mapping[str, Any]) -> None:
+        if isinstance(weights.get("keys"), str) and isinstance(weights.get("weights"), str):  # packed (/2)
+            self._keys = array("I")
+            self._keys.frombytes(base64.b64decode(weights["keys"]))
+            self._values = array("f")
+            self._values.frombytes(base64.b64decode(weights["weights"]))
+            if sys.byteorder != "little":  # packed little-endian
+                self._keys.byteswap()
+                self._values.byteswap()
+            if len(self._keys) != len(self._values):
+                raise ValueError("packed weights: keys and weights differ in length")
+            return
+        pairs: dict[int, float] = {}
+        for feature, weight in weights.items():
+            pairs.setdefault(feature_key(feature), float(weight))
+        ordered = sorted(pairs)
+        self._keys = array("I", ordered)
+        self._values = array("f", (pairs[k] for k in ordered))
+
+    def packed(self) -> dict[str, str]:
+        """The artefact's form of these weights: base64 of the little-endian key and weight arrays.
+        Read back with a copy of two buffers, so loading leaves no scattered small objects behind."""
+        keys, values = array("I", self._keys), array("f", self._values)
+        if sys.byteorder != "little":
+            keys.byteswap()
+            values.byteswap()
+        return {"keys": base64.b64encode(keys.tobytes()).decode("ascii"),
+                "weights": base64.b64encode(values.tobytes()).decode("ascii")}
+
+    def get(self, feature: str, default: float = 0.0) -> float:
+        key = feature_key(feature)
+        i = bisect_left(self._keys, key)
+        if i < len(self._keys) and self._keys[i] == key:
+            return self._values[i]
+        return default
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def feature_key(feature: str) -> int:
+    return zlib.crc32(feature.encode("utf-8"))
+
+
 class MarketingModel:
     """Weights for "reads as marketing" and for its kind, and the code that applies them."""
 
     def __init__(self, artefact: Mapping[str, Any]) -> None:
-        if artefact.get("format") != FORMAT:
+        if artefact.get("format") not in FORMATS:
             raise ValueError(f"not a {FORMAT} artefact")
         marketing = artefact["marketing"]
         self.bias: float = float(marketing["bias"])
-        self.word: dict[str, float] = dict(marketing["word"])
-        self.char: dict[str, float] = dict(marketing["char"])
+        self.word = Weights(marketing["word"])
+        self.char = Weights(marketing["char"])
         t = artefact["thresholds"]
         self.thresholds = Thresholds(float(t["line"]), float(t["unsure_low"]), float(t["unsure_high"]),
                                      float(t["near_miss"]), float(t.get("sentence_shift", 0.0)))
@@ -264,8 +322,9 @@ class MarketingModel:
         self.kinds: tuple[str, ...] = tuple(kinds["labels"])
         self.kind_bias: tuple[float, ...] = tuple(float(b) for b in kinds["bias"])
         # feature → ((kind index, weight), …): each kind keeps only its strongest features
-        self.kind_word: dict[str, tuple[tuple[int, float], ...]] = {
-            feature: tuple((int(k), float(w)) for k, w in pairs) for feature, pairs in kinds["word"].items()}
+        self.kind_word: dict[int, tuple[tuple[int, float], ...]] = {
+            feature_key(feature): tuple((int(k), float(w)) for k, w in pairs)
+            for feature, pairs in kinds["word"].items()}
         self.info: dict[str, Any] = dict(artefact.get("info", {}))
         self._char_cache: dict[str, tuple[float, int]] = {}
 
@@ -397,7 +456,7 @@ class MarketingModel:
         if n:
             scale = 1 / math.sqrt(n + WORD_PRIOR)
             for feature, count in words.items():
-                for k, w in self.kind_word.get(feature, ()):
+                for k, w in self.kind_word.get(feature_key(feature), ()):
                     logits[k] += w * count * scale
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]

@@ -513,3 +513,15 @@ def test_web_gets_time_to_finish_a_send_before_it_is_killed(compose, monkeypatch
     port = interpolate(environment["PORT"], {})
     assert compose["services"]["web"]["ports"] == [f"{port}:{port}"]
     assert f"EXPOSE {port}" in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_operations_guide_names_the_commands_the_files_run(compose):
+    """docs/operations.md's table of processes says what compose and the image actually run."""
+    table = dict(re.findall(r"^\| (\w+) \| `([^`]+)` \|", (ROOT / "docs" / "operations.md").read_text(), re.M))
+    assert set(table) == {"web", "worker", "beat", "release"}
+    runs = {name: service_command(name, compose["services"][name]) for name in ("web", "worker", "beat")}
+    runs["release"] = service_command("migrate", compose["services"]["migrate"])
+    for name, documented in table.items():
+        words = shlex.split(documented)
+        assert runs[name][:len(words)] == words, \
+            f"docs/operations.md says {name} runs {documented!r}; compose runs {' '.join(runs[name])!r}"

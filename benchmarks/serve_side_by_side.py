@@ -304,7 +304,8 @@ class Turn:
     connections: int
     results: list[Result]
     wall: float
-    cpu: float
+    cpu: float  # the server's workers' CPU time over the turn
+    client_cpu: float  # this process's (the load client's)
     problems: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # the texts of the 2xx answers, when the turn sends
 
@@ -333,6 +334,7 @@ def load(port: int, build: Callable[[int], Request], total: int, connections: in
     counter = itertools.count()
     lock = threading.Lock()
     ready = threading.Barrier(connections + 1)
+    errors: list[BaseException] = []
 
     def connect() -> http.client.HTTPConnection:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -341,8 +343,16 @@ def load(port: int, build: Callable[[int], Request], total: int, connections: in
         return connection
 
     def client() -> None:
-        connection = connect()
-        ready.wait()
+        try:
+            connection = connect()
+        finally:
+            ready.wait()
+        try:
+            run(connection)
+        except BaseException as error:  # a bug in a request builder stops the run, not just a thread
+            errors.append(error)
+
+    def run(connection: http.client.HTTPConnection) -> None:
         while True:
             with lock:
                 n = next(counter)
@@ -373,6 +383,8 @@ def load(port: int, build: Callable[[int], Request], total: int, connections: in
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    if errors:
+        raise errors[0]
     return [r for r in results if r is not None], wall
 
 
@@ -408,6 +420,7 @@ def hubspot_signature(url: str, timestamp: str) -> str:
 
 def recipients(count: int, offset: int) -> list[str]:
     """Distinct valid US numbers, so that sends do not queue on one person's lock."""
+    assert count <= 10_000 and offset + count < 7_000_000
     return [f"+1201{2_000_000 + offset + n:07d}" for n in range(count)]
 
 
@@ -470,7 +483,6 @@ class Bench:
         reset_postgres(self.args.postgres)
         redis.Redis.from_url(self.args.redis).flushdb()
         env = self.herald_env()
-        self.env = env
         # The release step runs with the demo off: with it on, every process seeds the demo workspace as it
         # starts, before a command could create the tables it goes into.
         cli({**env, "HERALD_DEMO": "0"}, "db", "upgrade")
@@ -510,9 +522,10 @@ class Bench:
         """One measured run; with ``texts``, every 2xx must have stored one message and made one call."""
         self.provider_calls()  # whatever came before is not this turn's
         workers = server.workers
-        cpu_before = cpu_seconds(workers)
+        cpu_before, client_before = cpu_seconds(workers), time.process_time()
         results, wall = load(server.port, build, total, connections)
-        turn = Turn(label, connections, results, wall, cpu_seconds(workers) - cpu_before)
+        turn = Turn(label, connections, results, wall, cpu_seconds(workers) - cpu_before,
+                    time.process_time() - client_before)
         failed = Counter(r.status for r in results if not 200 <= r.status < 300)
         if failed:
             turn.problems.append("non-2xx answers: " + ", ".join(f"{s}×{n}" for s, n in sorted(failed.items())))
@@ -620,12 +633,11 @@ class Bench:
         args = self.args
         self.set_up()
         print(environment_line(args), flush=True)
-        numbers = recipients(200_000, 0)
-        offset = itertools.count(0, 10_000)
+        used = itertools.count()
 
         def fresh(count: int) -> list[str]:
-            start = next(offset)
-            return numbers[start:start + max(count, 1)]
+            """Numbers no turn has sent to yet."""
+            return recipients(count, next(used) * 10_000)
 
         # warm both servers: imports, pools, statement caches, every worker and thread
         for server in (self.ceiling, self.herald):
@@ -736,13 +748,14 @@ def environment_line(args: argparse.Namespace) -> str:
 
 def print_header() -> None:
     print(f"{'':<2}{'what':<20}{'conns':>6}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'CPU ms/req':>11}")
+          f"{'server CPU':>11}{'client CPU':>11}  (CPU in ms per request)")
 
 
 def print_turn(turn: Turn) -> None:
     p50, p95, p99 = turn.percentiles()
     print(f"  {turn.label:<20}{turn.connections:>6}{len(turn.results):>9}{turn.throughput:>9.0f}{p50:>9.1f}"
           f"{p95:>9.1f}{p99:>9.1f}{turn.cpu / max(len(turn.results), 1) * 1000:>11.2f}"
+          f"{turn.client_cpu / max(len(turn.results), 1) * 1000:>11.2f}"
           + ("" if not turn.problems else "   ← " + "; ".join(turn.problems)), flush=True)
 
 

@@ -644,62 +644,70 @@ class Bench:
             build, _ = self.api_send(server, 0, fresh(200))
             self.turn(server, "warm-up", build, 200, args.threads * args.workers)
 
-        print("\n1. POST /api/v1/messages, SMS via the Twilio stub — ceiling and Herald in turns")
-        print_header()
         api: dict[int, list[tuple[Turn, Turn]]] = {}
-        for connections in args.connections:
-            total = args.requests if connections > 1 else min(args.requests, args.single_requests)
-            for _ in range(args.rounds):
-                pair = []
-                for server, table in ((self.ceiling, "ceiling_messages"), (self.herald, "messages")):
-                    run = next(self.sequence)
-                    build, text_of = self.api_send(server, run, fresh(total))
-                    turn = self.turn(server, server.name, build, total, connections, text_of, table)
-                    print_turn(turn)
-                    pair.append(turn)
-                api.setdefault(connections, []).append((pair[0], pair[1]))
-                print(f"{'':>22}Herald/ceiling: throughput {pair[1].throughput / pair[0].throughput:.2f}×, "
-                      f"p95 {pair[1].percentiles()[1] / pair[0].percentiles()[1]:.2f}×", flush=True)
-
-        print("\n2. Herald's panels (Canvas Kit signed as Intercom signs, the HubSpot card signed v3)")
-        print_header()
-        form = self.sms_form()
-        initialize = self.canvas_payload()
         panels: dict[str, list[Turn]] = {}
-        for connections in (1, 50):
-            total = args.panel_requests
-            for _ in range(args.rounds):
-                run = next(self.sequence)
-                turns = [self.turn(self.herald, "initialize", lambda n: self.canvas("/intercom/initialize", initialize),
-                                   total, connections)]
-                build, text_of = self.canvas_send(form, run, fresh(total))
-                turns.append(self.turn(self.herald, "submit (sends)", build, total, connections, text_of, "messages",
-                                       provider=False))
-                self.check_canvas(turns[-1])
-                turns.append(self.turn(self.herald, "HubSpot card", self.card(), total, connections))
-                for turn in turns:
-                    print_turn(turn)
-                    panels.setdefault(f"{turn.label} @{connections}", []).append(turn)
-
-        print("\n3. The Canvas Kit submit that sends, Intercom's note endpoint fast or answering in "
-              f"{args.slow_host:g} s (notes written by {args.celery_concurrency} Celery worker processes)")
-        print_header()
-        sends: list[str] = []  # every Canvas Kit send of sections 2 and 3 asked for one note
         hosts: dict[str, list[Turn]] = {}
-        for connections in (1, 10):
-            for _ in range(args.rounds):
-                for delay, label in ((0.0, "fast host"), (args.slow_host, "slow host")):
-                    self.stub("POST", "/_delay", {"seconds": delay})
+        if "api" in args.sections:
+            print("\n1. POST /api/v1/messages, SMS via the Twilio stub — ceiling and Herald in turns")
+            print_header()
+            for connections in args.connections:
+                total = args.requests if connections > 1 else min(args.requests, args.single_requests)
+                for _ in range(args.rounds):
+                    pair = []
+                    for server, table in ((self.ceiling, "ceiling_messages"), (self.herald, "messages")):
+                        run = next(self.sequence)
+                        build, text_of = self.api_send(server, run, fresh(total))
+                        turn = self.turn(server, server.name, build, total, connections, text_of, table)
+                        print_turn(turn)
+                        pair.append(turn)
+                    api.setdefault(connections, []).append((pair[0], pair[1]))
+                    print(f"{'':>22}Herald/ceiling: throughput {pair[1].throughput / pair[0].throughput:.2f}×, "
+                          f"p95 {pair[1].percentiles()[1] / pair[0].percentiles()[1]:.2f}×", flush=True)
+
+        form = self.sms_form()
+        canvas_sends: list[str] = []  # every Canvas Kit send asks for one note on the conversation
+        if "panels" in args.sections:
+            print("\n2. Herald's panels (Canvas Kit signed as Intercom signs, the HubSpot card signed v3; "
+                  "the panel sends SMS through the demo's sandbox sender)")
+            print_header()
+            initialize = self.canvas_payload()
+            for connections in (1, 50):
+                total = args.panel_requests
+                for _ in range(args.rounds):
                     run = next(self.sequence)
-                    build, text_of = self.canvas_send(form, run, fresh(args.host_requests))
-                    turn = self.turn(self.herald, f"submit, {label}", build, args.host_requests, connections,
-                                     text_of, "messages", provider=False)
-                    self.check_canvas(turn)
-                    print_turn(turn)
-                    hosts.setdefault(f"{label} @{connections}", []).append(turn)
-        self.stub("POST", "/_delay", {"seconds": 0})
-        sends = [text for turns in (*panels.values(), *hosts.values()) for t in turns for text in t.sent]
-        self.check_notes(sends)
+                    turns = [self.turn(self.herald, "initialize",
+                                       lambda n: self.canvas("/intercom/initialize", initialize), total, connections)]
+                    build, text_of = self.canvas_send(form, run, fresh(total))
+                    turns.append(self.turn(self.herald, "submit (sends)", build, total, connections, text_of,
+                                           "messages", provider=False))
+                    self.check_canvas(turns[-1])
+                    canvas_sends += turns[-1].sent
+                    turns.append(self.turn(self.herald, "HubSpot card", self.card(), total, connections))
+                    for turn in turns:
+                        print_turn(turn)
+                        panels.setdefault(f"{turn.label} @{connections}", []).append(turn)
+
+        if "hosts" in args.sections:
+            print("\n3. The Canvas Kit submit that sends, Intercom's note endpoint fast or answering in "
+                  f"{args.slow_host:g} s (notes written by {args.celery_concurrency} Celery worker processes; "
+                  "each turn starts once every earlier note is written)")
+            print_header()
+            for connections in (1, 10):
+                for _ in range(args.rounds):
+                    for delay, label in ((0.0, "fast host"), (args.slow_host, "slow host")):
+                        self.wait_for_notes(canvas_sends)
+                        self.stub("POST", "/_delay", {"seconds": delay})
+                        run = next(self.sequence)
+                        build, text_of = self.canvas_send(form, run, fresh(args.host_requests))
+                        turn = self.turn(self.herald, f"submit, {label}", build, args.host_requests, connections,
+                                         text_of, "messages", provider=False)
+                        self.check_canvas(turn)
+                        canvas_sends += turn.sent
+                        print_turn(turn)
+                        hosts.setdefault(f"{label} @{connections}", []).append(turn)
+            self.stub("POST", "/_delay", {"seconds": 0})
+        if canvas_sends:
+            self.check_notes(canvas_sends)
 
         print("\n4. Resident memory per gunicorn worker after the load (MB)")
         for server in (self.ceiling, self.herald):
@@ -709,24 +717,29 @@ class Bench:
 
         summarize(api, panels, hosts, self.notes_problem)
 
-    def check_notes(self, sends: list[str]) -> None:
-        """Every Canvas Kit send gets exactly one note on the conversation, however slow Intercom was."""
-        wanted = Counter(re.match(r"Update (\d+-\d+):", text).group(1) for text in sends)
+    def notes_written(self, sends: list[str]) -> tuple[list[str], list[str]]:
+        """The sends whose note is missing, and those noted more than once."""
+        wanted = {re.match(r"Update (\d+-\d+):", text).group(1) for text in sends}
+        notes = self.stub("GET", "/_notes?offset=0")["bodies"]
+        written = Counter(token for body in notes for token in re.findall(r"Update (\d+-\d+):", body))
+        return [t for t in wanted if not written.get(t)], [t for t in wanted if written.get(t, 0) > 1]
+
+    def wait_for_notes(self, sends: list[str]) -> float:
+        """Wait (bounded) until every send has its note; returns how long it took."""
         started = time.monotonic()
         deadline = started + 120 + len(sends) * self.args.slow_host / self.args.celery_concurrency
-        while True:
-            notes = self.stub("GET", "/_notes?offset=0")["bodies"]
-            written = Counter(token for body in notes for token in re.findall(r"Update (\d+-\d+):", body))
-            missing = [t for t in wanted if written.get(t, 0) < 1]
-            if not missing or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        twice = [t for t in wanted if written.get(t, 0) > 1]
-        print(f"notes for the {len(sends)} Canvas Kit sends above: {len(wanted) - len(missing)} written "
-              f"(the last {time.monotonic() - started:.0f} s after the last send), {len(missing)} missing, "
-              f"{len(twice)} written twice" + ("" if not missing and not twice else "  ← NOT one per send"))
-        if missing or twice:
-            self.notes_problem = True
+        while self.notes_written(sends)[0] and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return time.monotonic() - started
+
+    def check_notes(self, sends: list[str]) -> None:
+        """Every Canvas Kit send gets exactly one note on the conversation, however slow Intercom was."""
+        waited = self.wait_for_notes(sends)
+        missing, twice = self.notes_written(sends)
+        print(f"notes for the {len(sends)} Canvas Kit sends above: {len(sends) - len(missing)} written "
+              f"(the last {waited:.0f} s after the last send), {len(missing)} missing, {len(twice)} written twice"
+              + ("" if not missing and not twice else "  ← NOT one per send"))
+        self.notes_problem = bool(missing or twice)
 
     def check_canvas(self, turn: Turn) -> None:
         """A submit that sends answers 200 with a canvas either way: only a ✅ canvas is a send."""
@@ -805,6 +818,8 @@ def main() -> None:
     parser.add_argument("--host-requests", type=int, default=100)
     parser.add_argument("--slow-host", type=float, default=2.0, help="seconds the slow note endpoint takes")
     parser.add_argument("--celery-concurrency", type=int, default=8)
+    parser.add_argument("--sections", nargs="+", choices=["api", "panels", "hosts"], default=["api", "panels", "hosts"],
+                        help="what to measure (default: all)")
     parser.add_argument("--stub", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)

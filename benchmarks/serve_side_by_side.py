@@ -4,6 +4,7 @@ Usage:
     .venv/bin/python benchmarks/serve_side_by_side.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench
         [--redis redis://127.0.0.1:6379/5] [--workers 2] [--threads 4] [--rounds 2]
         [--connections 1 10 50] [--requests 1500] [--panel-requests 300] [--host-requests 100]
+        [--sections api panels hosts]
 
 What runs, each in its own process on 127.0.0.1 (all stopped when the script ends):
 
@@ -24,13 +25,17 @@ this script databases of its own.
 Then it measures, with a Python client (threads, one kept-alive ``http.client`` connection each):
 
 1. ``POST /api/v1/messages`` on the ceiling and on Herald in turns (ceiling, Herald, ceiling,
-   Herald …) at each number of connections; throughput, p50/p95/p99, the server's CPU per request,
-   and the Herald/ceiling ratio of each pair of turns. After every turn it checks that each 2xx
-   stored exactly one message and made exactly one provider call (and that nothing else did).
-2. Canvas Kit initialize, the Canvas Kit submit that sends (signed as Intercom signs), and the
-   HubSpot card (signed v3), at 1 and 50 connections.
+   Herald …) at each number of connections; throughput, p50/p95/p99, and the Herald/ceiling ratio
+   of each pair of turns. After every turn it checks that each 2xx stored exactly one message and
+   made exactly one provider call (and that nothing else did). Every turn also prints the CPU per
+   request of the server's workers, of the load client and of the Celery worker, so that a result
+   from a busy machine can be read.
+2. Canvas Kit initialize, the Canvas Kit submit that sends (signed as Intercom signs; an SMS
+   through the demo's sandbox sender, to a new number each time), and the HubSpot card (signed v3,
+   the demo portal's contact), at 1 and 50 connections.
 3. The Canvas Kit submit that sends while Intercom's note endpoint answers at once and while it
-   takes 2 s, in turns: the note is a background job, so the panel should not notice.
+   takes 2 s, in turns, each turn starting once every earlier note is written: the note is a
+   background job, so the panel should not notice; at the end every send must have one note.
 4. Resident memory (RSS, and PSS, which shares pages fairly between processes) of every gunicorn
    worker after the load.
 """
@@ -38,15 +43,16 @@ Then it measures, with a Python client (threads, one kept-alive ``http.client`` 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
-import base64
 import http.client
 import itertools
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -306,6 +312,7 @@ class Turn:
     wall: float
     cpu: float  # the server's workers' CPU time over the turn
     client_cpu: float  # this process's (the load client's)
+    jobs_cpu: float  # the Celery worker's, writing notes meanwhile
     problems: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # the texts of the 2xx answers, when the turn sends
 
@@ -479,7 +486,6 @@ class Bench:
 
         stub = self.processes.start("stub", [sys.executable, __file__, "--stub"], dict(os.environ), pipe=True)
         self.stub_port = int(stub.stdout.readline())
-        print(f"setting up in {self.folder}", flush=True)
         reset_postgres(self.args.postgres)
         redis.Redis.from_url(self.args.redis).flushdb()
         env = self.herald_env()
@@ -521,11 +527,11 @@ class Bench:
              texts: Callable[[int], str] | None = None, table: str | None = None, provider: bool = True) -> Turn:
         """One measured run; with ``texts``, every 2xx must have stored one message and made one call."""
         self.provider_calls()  # whatever came before is not this turn's
-        workers = server.workers
-        cpu_before, client_before = cpu_seconds(workers), time.process_time()
+        workers, jobs = server.workers, [self.celery.pid, *children(self.celery.pid)]
+        cpu_before, jobs_before, client_before = cpu_seconds(workers), cpu_seconds(jobs), time.process_time()
         results, wall = load(server.port, build, total, connections)
         turn = Turn(label, connections, results, wall, cpu_seconds(workers) - cpu_before,
-                    time.process_time() - client_before)
+                    time.process_time() - client_before, cpu_seconds(jobs) - jobs_before)
         failed = Counter(r.status for r in results if not 200 <= r.status < 300)
         if failed:
             turn.problems.append("non-2xx answers: " + ", ".join(f"{s}×{n}" for s, n in sorted(failed.items())))
@@ -761,7 +767,7 @@ def environment_line(args: argparse.Namespace) -> str:
 
 def print_header() -> None:
     print(f"{'':<2}{'what':<20}{'conns':>6}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'server CPU':>11}{'client CPU':>11}  (CPU in ms per request)")
+          f"{'server CPU':>11}{'client CPU':>11}{'jobs CPU':>9}  (CPU in ms per request)")
 
 
 def print_turn(turn: Turn) -> None:
@@ -769,6 +775,7 @@ def print_turn(turn: Turn) -> None:
     print(f"  {turn.label:<20}{turn.connections:>6}{len(turn.results):>9}{turn.throughput:>9.0f}{p50:>9.1f}"
           f"{p95:>9.1f}{p99:>9.1f}{turn.cpu / max(len(turn.results), 1) * 1000:>11.2f}"
           f"{turn.client_cpu / max(len(turn.results), 1) * 1000:>11.2f}"
+          f"{turn.jobs_cpu / max(len(turn.results), 1) * 1000:>9.2f}"
           + ("" if not turn.problems else "   ← " + "; ".join(turn.problems)), flush=True)
 
 
@@ -834,12 +841,18 @@ def main() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
+    finished = False
     try:
         bench.run()
+        finished = True
     finally:
         bench.processes.stop_all()
         if bench.engine is not None:
             bench.engine.dispose()
+        if finished:  # the servers' logs are kept only when something went wrong
+            shutil.rmtree(bench.folder, ignore_errors=True)
+        else:
+            print(f"the servers' logs are in {bench.folder}", file=sys.stderr)
 
 
 if __name__ == "__main__":

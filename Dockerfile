@@ -22,7 +22,8 @@ WORKDIR /srv/herald
 COPY gunicorn.conf.py ./
 USER herald
 EXPOSE 8000
-# urllib rather than curl: the slim image has no curl, and Python is already there.
+# urllib rather than curl: the slim image has no curl, and Python is already there. It asks $PORT:
+# in a container change PORT, not HERALD_BIND.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "app.wsgi:app"]

@@ -29,11 +29,12 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import and_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.refusals import Reason, Refused
+from ..store import outbox
 from ..store.db import after_commit
 from ..store.models import EventDelivery, EventEndpoint, OutboundEvent
 from .context import Context
@@ -244,12 +245,7 @@ def _lease(ctx: Context, delivery_id: int) -> tuple[EventDelivery, EventEndpoint
         row = session.get(EventDelivery, delivery_id)
         if row is None or row.status != "pending" or row.next_attempt_at > now or _earlier_pending(session, row):
             return None  # not due, done, or waiting for an earlier event about the same message
-        taken = session.execute(
-            update(EventDelivery).where(EventDelivery.id == delivery_id, EventDelivery.status == "pending",
-                                        EventDelivery.next_attempt_at <= now)
-            .values(attempts=EventDelivery.attempts + 1, next_attempt_at=now + lease_for(ctx))
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
+        if not outbox.lease(session, EventDelivery, delivery_id, now, now + lease_for(ctx)):
             return None
         session.refresh(row)
         return row, session.get(EventEndpoint, row.endpoint_id), session.get(OutboundEvent, row.event_id)
@@ -306,9 +302,7 @@ def _next_in_line(ctx: Context, row: EventDelivery) -> list[int]:
 def run_due(ctx: Context, limit: int = 200) -> int:
     """Attempt deliveries whose time has come (retries and lost nudges); returns how many were tried."""
     with ctx.store.session() as session:
-        ids = list(session.scalars(select(EventDelivery.id).where(
-            and_(EventDelivery.status == "pending", EventDelivery.next_attempt_at <= ctx.now()))
-            .order_by(EventDelivery.event_id).limit(limit)))
+        ids = outbox.due_ids(session, EventDelivery, ctx.now(), limit, order_by=EventDelivery.event_id)
     return sum(1 for delivery_id in ids if deliver(ctx, delivery_id) != "busy")
 
 

@@ -18,9 +18,10 @@ from datetime import timedelta
 from typing import Any, Sequence
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..store import outbox
 from ..store.models import WebhookEvent
 from . import metrics, webhooks
 from .context import Context
@@ -75,13 +76,7 @@ def decode(provider: str, raw: bytes, query: str) -> tuple[Any, dict[str, str]]:
 def _lease(ctx: Context, event_id: int) -> WebhookEvent | None:
     now = ctx.now()
     with ctx.store.session() as session:
-        taken = session.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.id == event_id, WebhookEvent.status == "pending",
-                   WebhookEvent.next_attempt_at <= now)
-            .values(attempts=WebhookEvent.attempts + 1, next_attempt_at=now + lease_for(ctx))
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
+        if not outbox.lease(session, WebhookEvent, event_id, now, now + lease_for(ctx)):
             return None
         return session.get(WebhookEvent, event_id)
 
@@ -132,12 +127,9 @@ def run_due(ctx: Context, limit: int = 200) -> int:
     """Apply deliveries whose nudge was lost or whose last attempt failed; returns how many were tried."""
     now = ctx.now()
     with ctx.store.session() as session:
-        ids = list(session.scalars(
-            select(WebhookEvent.id)
-            .where(WebhookEvent.status == "pending", WebhookEvent.next_attempt_at <= now,
-                   # still pending a lease after it arrived: its job was lost (broker down, worker killed)
-                   WebhookEvent.received_at <= now - lease_for(ctx))
-            .order_by(WebhookEvent.id).limit(limit)))
+        # still pending a lease after it arrived: its job was lost (broker down, worker killed)
+        ids = outbox.due_ids(session, WebhookEvent, now, limit, WebhookEvent.received_at <= now - lease_for(ctx),
+                             order_by=WebhookEvent.id)
     return sum(1 for event_id in ids if apply(ctx, event_id) != "busy")
 
 

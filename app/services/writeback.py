@@ -18,6 +18,7 @@ from typing import Callable
 
 from sqlalchemy import select, update
 
+from ..store import outbox
 from ..store.models import Message, Writeback
 from . import metrics
 from .context import Context
@@ -45,12 +46,7 @@ def backoff(attempts: int, jitter: float = 0.5) -> timedelta:
 def _lease(ctx: Context, writeback_id: int) -> Writeback | None:
     now = ctx.now()
     with ctx.store.session() as session:
-        taken = session.execute(
-            update(Writeback)
-            .where(Writeback.id == writeback_id, Writeback.status == "pending", Writeback.next_attempt_at <= now)
-            .values(attempts=Writeback.attempts + 1, next_attempt_at=now + lease_for(ctx))
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
+        if not outbox.lease(session, Writeback, writeback_id, now, now + lease_for(ctx)):
             return None
         row = session.get(Writeback, writeback_id)
         assert row is not None
@@ -98,9 +94,7 @@ def attempt(ctx: Context, writeback_id: int, jitter: Callable[[], float] = rando
 def run_due(ctx: Context, limit: int = 100) -> int:
     """Try write-backs whose time has come (lost nudges, retries); returns how many were tried."""
     with ctx.store.session() as session:
-        ids = list(session.scalars(select(Writeback.id).where(Writeback.status == "pending",
-                                                              Writeback.next_attempt_at <= ctx.now())
-                                   .order_by(Writeback.next_attempt_at).limit(limit)))
+        ids = outbox.due_ids(session, Writeback, ctx.now(), limit)
     return sum(1 for writeback_id in ids if attempt(ctx, writeback_id) != "busy")
 
 

@@ -66,7 +66,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     if settings.demo and settings.extra.get("seed_demo", True):
         from .services.demo import ensure_demo
 
-        ensure_demo(ctx)
+        # Before the release step has made the tables (`flask --app app db upgrade` itself runs
+        # through here) there is nothing to seed yet; the next start seeds it.
+        if store.schema_revisions()[0] is not None:
+            ensure_demo(ctx)
     return app
 
 

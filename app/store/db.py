@@ -130,10 +130,25 @@ class Store:
             callback()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
+        """Bring the schema to the newest revision (idempotent).
+
+        On SQLite several processes starting at once (gunicorn's workers on a fresh instance) take
+        turns through a lock file beside the database, instead of racing to create the same tables.
+        """
         from alembic import command
 
-        command.upgrade(alembic_config(self), "head")
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        if not path or path == ":memory:":
+            command.upgrade(alembic_config(self), "head")
+            return
+        import fcntl
+
+        with open(f"{path}.migrate-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                command.upgrade(alembic_config(self), "head")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def schema_revisions(self) -> tuple[str | None, str]:
         """(the database's revision, the newest this code knows): equal once the release step has run.

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init
 from flask import Flask
 
 from ..services.context import Context
@@ -66,6 +67,13 @@ def make_celery(app: Flask) -> Celery:
     )
     for name, handler in handlers().items():
         _register(celery, app, ctx, name, handler)
+
+    @worker_process_init.connect(weak=False)
+    def _own_connections(**_kwargs: Any) -> None:
+        # A forked (prefork) child must not share the parent's database connections: drop the
+        # inherited pool without closing the parent's sockets; the child opens its own.
+        ctx.store.engine.dispose(close=False)
+
     ctx.jobs = CeleryJobs(celery)
     app.extensions["celery"] = celery
     return celery

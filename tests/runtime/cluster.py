@@ -131,8 +131,9 @@ class Processes:
         return self.start(name, [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                  "--worker-class", "gthread", "--threads", "4", "--timeout", "60", "app.wsgi:app"])
 
-    def worker(self, name: str, beat: bool = False) -> subprocess.Popen:
-        argv = [str(BIN / "celery"), "-A", "app.tasks.worker", "worker", "--pool", "threads", "--concurrency", "4",
+    def worker(self, name: str, beat: bool = False, pool: str = "threads") -> subprocess.Popen:
+        argv = [str(BIN / "celery"), "-A", "app.tasks.worker", "worker", "--pool", pool, "--concurrency",
+                "4" if pool == "threads" else "2",
                 "--loglevel", "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
         if beat:
             argv += ["-B", "--schedule", str(self.logs / f"{name}-beat-schedule")]

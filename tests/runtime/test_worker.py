@@ -72,7 +72,8 @@ def test_a_provider_webhook_is_answered_at_once_and_applied_by_a_real_worker(tmp
     assert outcome_of(ctx, event_id) is None  # stored; no worker has applied it yet
     processes = Processes(_env(tmp_path, clean_redis, stub.url), tmp_path)
     try:
-        processes.worker("w1")
+        # Celery's default pool forks: each child must open its own database connections.
+        processes.worker("w1", pool="prefork")
         wait_until(lambda: outcome_of(ctx, event_id) is not None, 30,
                    "the worker to apply the webhook\n" + processes.log("w1"))
         assert outcome_of(ctx, event_id)["inbound_recorded"] == 1

@@ -36,6 +36,7 @@ class Reply:
     status: int
     body: Any
     text: str
+    reason: str = ""  # the status line's phrase ("Service Unavailable"), for messages with nothing better
 
     @property
     def ok(self) -> bool:
@@ -51,7 +52,7 @@ def _reply(response: requests.Response) -> Reply:
         body = response.json()
     except ValueError:
         body = None
-    return Reply(response.status_code, body, response.text[:2000])
+    return Reply(response.status_code, body, response.text[:2000], str(response.reason or ""))
 
 
 def never_connected(error: BaseException) -> bool:

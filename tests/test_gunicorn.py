@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from app.config import Config
-from app.services.hubspot import HTTP_TIMEOUT as HUBSPOT_TIMEOUT
-from app.services.intercom import TIMEOUT as INTERCOM_TIMEOUT
+from app.hosts.hubspot import HTTP_TIMEOUT as HUBSPOT_TIMEOUT
+from app.hosts.intercom import TIMEOUT as INTERCOM_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "gunicorn.conf.py"

@@ -1,64 +1,27 @@
-"""One pooled HTTP session per provider: every call has connect and read timeouts, a send is POSTed
-exactly once, and only reads (GET) are retried.
+"""The providers' HTTP client: :mod:`app.httpclient`'s pooled client (timeouts, a send POSTed
+exactly once, only reads retried) with its failures given the providers' meaning.
 
-Why POSTs are never retried: once the request may have reached the provider, a second POST can put
-a second message on the customer's phone. A connection that was never opened sent nothing, so that
-failure is reported as "failed, try again"; a timeout or a dropped connection after that point
-leaves the outcome unknown, and the status webhook settles it later.
+A connection that was never opened sent nothing, so that failure is reported as "failed, try
+again"; a timeout or a dropped connection after that point leaves the outcome unknown, and the
+status webhook settles it later.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError
-from urllib3.util.retry import Retry
 
+from ..httpclient import DEFAULT_TIMEOUT, RETRY_STATUSES, Reply, never_connected
+from ..httpclient import HttpClient as PooledClient
 from .base import UNKNOWN, Provider, ProviderError
 from .errors import PROVIDER_UNAVAILABLE, TRANSPORT, TypedProviderError, lookup
 
+__all__ = ["DEFAULT_TIMEOUT", "RETRY_STATUSES", "HttpClient", "HttpProvider", "Reply", "never_connected",
+           "server_error_unknown", "timeout_from", "transport_error", "unreadable_answer"]
+
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = (3.05, 10.0)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A provider's HTTP answer: status code, the JSON body when there is one, the raw text."""
-
-    status: int
-    body: Any
-    text: str
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-def _reply(response: requests.Response) -> Reply:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return Reply(response.status_code, body, response.text[:2000])
-
-
-def never_connected(error: BaseException) -> bool:
-    """True when the connection was never opened, so nothing reached the provider."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(error, requests.exceptions.ConnectionError):
-        cause = error.args[0] if error.args else None
-        if isinstance(cause, MaxRetryError):
-            cause = cause.reason
-        return isinstance(cause, NewConnectionError)
-    return False
 
 
 def transport_error(provider_label: str, error: BaseException) -> TypedProviderError:
@@ -98,65 +61,21 @@ def unreadable_answer(provider_label: str, status: int) -> TypedProviderError:
         action="Do not send it again yet: its delivery status will settle it.", provider_message=f"HTTP {status}")
 
 
-class HttpClient:
-    """A ``requests.Session`` with a connection pool, timeouts, one-shot POSTs and retried GETs."""
+class HttpClient(PooledClient):
+    """The pooled client whose transport failures are typed provider errors (failed or unknown)."""
 
-    def __init__(self, provider_label: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT, *,
-                 pool_size: int = 10, get_attempts: int = 3, backoff_seconds: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.provider_label = provider_label
-        self.timeout = (float(timeout[0]), float(timeout[1]))
-        self.get_attempts = max(1, get_attempts)
-        self.backoff_seconds = backoff_seconds
-        self._sleep = sleep
-        self.session = requests.Session()
-        # No retries inside urllib3: which calls may be repeated is decided here, per method.
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size,
-                              max_retries=Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0,
-                                                raise_on_status=False))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+    @property
+    def provider_label(self) -> str:
+        return self.label
 
-    def post_once(self, url: str, *, json: Any = None, data: Any = None,
-                  headers: Mapping[str, str] | None = None, auth: Any = None) -> Reply:
-        """POST one send; transport failures become typed errors (failed or unknown outcome)."""
-        try:
-            response = self.session.post(url, json=json, data=data, headers=dict(headers or {}), auth=auth,
-                                         timeout=self.timeout, allow_redirects=False)
-        except requests.RequestException as error:
-            log.warning("%s send failed in transport: %s", self.provider_label, type(error).__name__)
-            raise transport_error(self.provider_label, error) from None
-        return _reply(response)
+    def post_failed(self, error: requests.RequestException) -> Exception:
+        return transport_error(self.label, error)
 
-    def get(self, url: str, *, params: Mapping[str, Any] | None = None,
-            headers: Mapping[str, str] | None = None, auth: Any = None) -> Reply:
-        """GET with retries on transport errors, 429 and 5xx; a read never duplicates anything."""
-        last_error: BaseException | None = None
-        reply: Reply | None = None
-        for attempt in range(1, self.get_attempts + 1):
-            try:
-                reply = _reply(self.session.get(url, params=params, headers=dict(headers or {}), auth=auth,
-                                                timeout=self.timeout))
-                last_error = None
-            except requests.RequestException as error:
-                last_error, reply = error, None
-            if reply is not None and reply.status not in RETRY_STATUSES:
-                return reply
-            if attempt < self.get_attempts:
-                self._sleep(self.backoff_seconds * (2 ** (attempt - 1)))
-        if reply is not None:
-            return reply
-        assert last_error is not None
-        log.warning("%s read failed after %s attempts: %s", self.provider_label, self.get_attempts,
-                    type(last_error).__name__)
-        raise TypedProviderError(
-            "provider_unreachable", f"Herald could not reach {self.provider_label} "
-                                    f"after {self.get_attempts} attempts.",
+    def read_failed(self, error: BaseException, attempts: int) -> Exception:
+        return TypedProviderError(
+            "provider_unreachable", f"Herald could not reach {self.label} after {attempts} attempts.",
             kind=TRANSPORT, action="Try again in a few minutes.", retryable=True,
-            provider_message=type(last_error).__name__) from None
-
-    def close(self) -> None:
-        self.session.close()
+            provider_message=type(error).__name__)
 
 
 def timeout_from(config: Any) -> tuple[float, float]:

@@ -1,4 +1,8 @@
-"""The demo workspace the embedded default starts with: sandbox senders, templates and customers."""
+"""The demo workspace the embedded default starts with: sandbox senders, templates and customers.
+
+Its customers and the host accounts it is linked to are the demo host's (:mod:`app.hosts.demo`),
+which plays Intercom and HubSpot for it.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from ..hosts.demo import CUSTOMERS, DEMO_HUBSPOT_PORTAL, DEMO_INTERCOM_WORKSPACE
 from ..store.models import Workspace
 from .context import Context
 from .recipients import record_inbound
 from .workspaces import add_sender, add_template, create_workspace
 
+__all__ = ["CUSTOMERS", "DEMO", "DEMO_HUBSPOT_PORTAL", "DEMO_INTERCOM_WORKSPACE", "SENDER", "VIBER_SENDER",
+           "ensure_demo"]
+
 DEMO = "demo"
-DEMO_INTERCOM_WORKSPACE = "demo-intercom"
-DEMO_HUBSPOT_PORTAL = "900001"
 SENDER = "+12015550100"
 VIBER_SENDER = "HeraldDemo"
-CUSTOMERS = {
-    "open_window": "+12015550123",   # wrote on WhatsApp and Viber two hours ago
-    "opted_out": "+12015550124",     # replied STOP to SMS
-    "undeliverable": "+12015550125", # the sandbox refuses to deliver to this one
-    "new": "+12015550126",           # never wrote in
-}
 
 
 def ensure_demo(ctx: Context) -> bool:

@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.refusals import Reason, Refused
+from ..httpclient import HttpClient, TransportError
 from ..store import outbox
 from ..store.db import after_commit
 from ..store.models import EventDelivery, EventEndpoint, OutboundEvent
@@ -251,7 +251,7 @@ def _lease(ctx: Context, delivery_id: int) -> tuple[EventDelivery, EventEndpoint
         return row, session.get(EventEndpoint, row.endpoint_id), session.get(OutboundEvent, row.event_id)
 
 
-_http = requests.Session()
+_http = HttpClient("the endpoint", TIMEOUT)  # pooled; an event is POSTed once per attempt
 
 
 def deliver(ctx: Context, delivery_id: int, jitter: Callable[[], float] = random.random) -> str:
@@ -266,12 +266,11 @@ def deliver(ctx: Context, delivery_id: int, jitter: Callable[[], float] = random
                SIGNATURE_HEADER: signature(secret, raw, int(ctx.now().timestamp()))}
     error, code = None, None
     try:
-        response = _http.post(endpoint.url, data=raw, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-        code = response.status_code
+        code = _http.post_once(endpoint.url, data=raw, headers=headers).status
         if not 200 <= code < 300:
             error = f"the endpoint answered HTTP {code}"
-    except requests.RequestException as caught:
-        error = f"the endpoint could not be reached ({type(caught).__name__})"
+    except TransportError as caught:
+        error = f"the endpoint could not be reached ({type(caught.error).__name__})"
     now = ctx.now()
     with ctx.store.session() as session:
         fresh = session.get(EventDelivery, delivery_id)

@@ -143,7 +143,7 @@ class Store:
             return
         import fcntl
 
-        with open(f"{path}.migrate-lock", "a") as lock:
+        with os.fdopen(os.open(f"{path}.migrate-lock", os.O_WRONLY | os.O_CREAT, 0o600), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 command.upgrade(alembic_config(self), "head")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import responses
 
 from app.services import hubspot as hs
+from app.services import installs
 from app.services.workspaces import add_sender, add_template, create_workspace
 
 SECRET = "demo-hubspot-secret"  # the embedded default HUBSPOT_CLIENT_SECRET
@@ -110,5 +111,5 @@ def setup_acme(ctx) -> None:
                  "Hi {{1}}, your order {{2}} has shipped.", "UTILITY")
     add_template(ctx, "acme", "viber", "delivery_notice", "en",
                  "Hello {{name}}, your parcel {{tracking}} arrives today.", "TRANSACTIONAL")
-    hs.save_installation(ctx, ACME_PORTAL, hs.TokenSet(ACME_ACCESS, ACME_REFRESH, 1800, ACME_PORTAL, None,
+    installs.save_hubspot_tokens(ctx, ACME_PORTAL, hs.TokenSet(ACME_ACCESS, ACME_REFRESH, 1800, ACME_PORTAL, None,
                                                        "oauth crm.objects.contacts.read"))

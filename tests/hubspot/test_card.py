@@ -13,6 +13,7 @@ import responses
 from sqlalchemy import select, text
 
 from app.services import hubspot as hs
+from app.services import installs
 from app.services.send import SendRequest, send
 from app.services.workspaces import create_workspace
 from app.store.models import Installation
@@ -95,7 +96,7 @@ def test_linked_but_not_installed_portal_needs_setup(sctx, web, clock) -> None:
 
 def test_installed_portal_without_senders_needs_setup(sctx, web, clock) -> None:
     create_workspace(sctx, "initech", hubspot_portal_id="888")
-    hs.save_installation(sctx, "888", hs.TokenSet("a", "r", 1800, "888", None, ""))
+    installs.save_hubspot_tokens(sctx, "888", hs.TokenSet("a", "r", 1800, "888", None, ""))
     data = card(web, clock, portal="888").get_json()
     assert data["setup"]["needed"] is True
     assert "flask --app app sender add initech" in data["setup"]["message"]

@@ -14,8 +14,6 @@ user the token names, and answered with a redirect back to the page (so a reload
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from dataclasses import replace
 from typing import Any
@@ -26,6 +24,7 @@ from flask import jsonify, redirect, render_template, request, url_for
 from ...domain.decision import ALLOWED
 from ...domain.phone import display
 from ...domain.refusals import Refused
+from ...security.tokens import csrf_matches, csrf_value
 from ...services import consent as consents
 from ...services import hubspot as hs
 from ...services import panel
@@ -57,11 +56,6 @@ log = logging.getLogger(__name__)
 FRAME_ANCESTORS = ("'self'", "https://*.hubspot.com")
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             "form-action 'self'; base-uri 'none'; frame-ancestors " + " ".join(FRAME_ANCESTORS))
-
-
-def csrf_value(secret_key: str, jti: str) -> str:
-    """The page's anti-forgery value: only Herald can derive it from the token it issued."""
-    return hmac.new(secret_key.encode(), f"hubspot-compose-csrf:{jti}".encode(), hashlib.sha256).hexdigest()
 
 
 def _origin(url: str) -> str:
@@ -106,7 +100,7 @@ def _checked_post():
         return None, problem
     c = ctx()
     given = request.form.get("csrf", "")
-    if not hmac.compare_digest(given.encode(), csrf_value(c.config.secret_key, grant.jti).encode()):
+    if not csrf_matches(c.config.secret_key, grant.jti, given):
         return None, ("forged", "This form could not be verified. Close this window and open it again from "
                                 "the contact card.", 400)
     if not same_site(request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"),

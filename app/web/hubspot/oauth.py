@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import make_response, redirect, render_template, request
 
+from ...security.tokens import OAUTH_STATE_TTL
 from ...services import hubspot as hs
+from ...services import installs
 from .. import ctx
 from . import bp
 
@@ -24,9 +26,9 @@ def _page(title: str, message: str, status: int, ok: bool = False):
 @bp.get("/oauth/start")
 def oauth_start():
     c = ctx()
-    state, nonce = hs.issue_oauth_state(c)
-    response = redirect(hs.authorize_url(c, state), code=302)
-    response.set_cookie(NONCE_COOKIE, nonce, max_age=int(hs.OAUTH_STATE_TTL.total_seconds()), httponly=True,
+    authorize, nonce = installs.hubspot_start(c)
+    response = redirect(authorize, code=302)
+    response.set_cookie(NONCE_COOKIE, nonce, max_age=int(OAUTH_STATE_TTL.total_seconds()), httponly=True,
                         secure=c.config.public_base_url.startswith("https://"), samesite="Lax",
                         path="/hubspot/oauth")
     return response
@@ -42,8 +44,8 @@ def oauth_callback():
     state = request.args.get("state")
     try:
         if state is not None:
-            hs.check_oauth_state(c, state, request.cookies.get(NONCE_COOKIE))
-        installed = hs.complete_install(c, request.args.get("code", ""))
+            installs.check_hubspot_state(c, state, request.cookies.get(NONCE_COOKIE))
+        installed = installs.install_hubspot(c, request.args.get("code", ""))
     except hs.HubSpotError as error:
         return _page("Herald was not installed", error.message, error.status)
     if installed.workspace_created:

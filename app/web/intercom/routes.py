@@ -7,15 +7,14 @@ when something fails, because Intercom shows only "Something went wrong" for any
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import secrets
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from ...security.signatures import IntercomCanvasVerifier, SignatureError
+from ...services import installs
 from ...services import intercom as intercom_service
 from ...services.context import Context
 from .. import ctx
@@ -28,11 +27,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("intercom", __name__, url_prefix="/intercom")
 
 STATE_KEY = "intercom_oauth_state"
-STATE_LIFETIME = 600  # seconds an install may take between start and callback
 
 
 def install_url(context: Context) -> str:
-    return f"{context.config.public_base_url.rstrip('/')}/intercom/oauth/start"
+    return installs.intercom_install_url(context)
 
 
 def _too_large(context: Context) -> bool:
@@ -99,19 +97,13 @@ def submit() -> Response:
 @bp.get("/oauth/start")
 def oauth_start() -> Response:
     """The App Store's direct installation URL: remember a state in this browser, go to Intercom."""
-    context = ctx()
-    state = secrets.token_urlsafe(24)
-    session[STATE_KEY] = {"value": state, "at": int(context.now().timestamp())}
-    callback = f"{context.config.public_base_url.rstrip('/')}/intercom/oauth/callback"
-    return redirect(intercom_service.authorize_url(context.config.intercom_client_id, state, callback))
+    authorize, kept = installs.intercom_start(ctx())
+    session[STATE_KEY] = kept
+    return redirect(authorize)
 
 
 def _state_matches(context: Context, given: str) -> bool:
-    saved = session.pop(STATE_KEY, None)
-    if not isinstance(saved, dict) or not given:
-        return False
-    fresh = int(context.now().timestamp()) - int(saved.get("at", 0)) <= STATE_LIFETIME
-    return fresh and hmac.compare_digest(str(saved.get("value", "")), given)
+    return installs.intercom_state_holds(context, session.pop(STATE_KEY, None), given)
 
 
 @bp.get("/oauth/callback")
@@ -128,7 +120,7 @@ def oauth_callback() -> Response:
     if not code:
         return redirect(intercom_service.install_redirect(False, "Intercom sent no authorisation code."))
     try:
-        intercom_service.complete_install(context, code)
+        installs.install_intercom(context, code)
     except intercom_service.IntercomError as error:
         log.warning("Intercom install failed: %s", error)
         return redirect(intercom_service.install_redirect(False, f"Herald could not finish the install: {error}."))
@@ -161,5 +153,6 @@ def uninstall() -> Response:
         return jsonify(error="payload", message=error.message), 400
     body = body if isinstance(body, dict) else {}
     workspace_id = str(body.get("app_id") or body.get("workspace_id") or "").strip()
-    removed = bool(workspace_id) and intercom_service.uninstall(context, workspace_id, signed=header is not None)
+    removed = bool(workspace_id) and installs.uninstall_intercom(context, workspace_id,
+                                                                   signed=header is not None)
     return jsonify({"removed": removed})

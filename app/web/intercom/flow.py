@@ -11,29 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from ...domain import phone
 from ...domain.decision import ALLOWED, CONFIRM, REFUSED, Decision
 from ...domain.policy import MarketingConsent
-from ...domain.purposes import MARKETING, PURPOSES, SERVICE
 from ...domain.refusals import Reason, Refused
 from ...domain.rules import CHANNEL_LABELS
-from ...domain.templates import MARKETING_CATEGORIES
 from ...services import intercom as intercom_service
 from ...services.consent import consent_state, record_consent
 from ...services.context import Context
+from ...services import panel
 from ...services.panel import compose_options, contact_overview, normalise_or_none
 from ...services.send import SendRequest, SendResult, send
 from . import canvases
 from .canvases import ECHO, NO_PURPOSE
 from .payload import CanvasRequest
 
-FORM_LIFETIME = timedelta(hours=12)  # a captured send request cannot be replayed later than this
 Workspace = intercom_service.LinkedWorkspace
 
 
@@ -191,30 +186,6 @@ def _choices(ctx: Context, workspace: Workspace, req: CanvasRequest, channel: st
     return _Choices(options, template) if template is not None else None
 
 
-def _kind_of(purpose: str, template: Mapping[str, Any] | None) -> str:
-    if purpose in PURPOSES:
-        return PURPOSES[purpose].kind
-    category = str((template or {}).get("category") or "").upper()
-    return MARKETING if category in MARKETING_CATEGORIES else SERVICE
-
-
-_GREETING = re.compile(r"(?:^|[\s,.!¡¿])(hi|hello|hey|dear|hola|bonjour|olá|ola|hallo|ciao)[\s,]*$", re.IGNORECASE)
-
-
-def prefill(template: Mapping[str, Any], contact: Mapping[str, str]) -> dict[str, str]:
-    """Values from the contact: the panel's by placeholder name, and "Hi {{1}}" read as the first name."""
-    values = {}
-    for slot in template["slots"]:
-        value = slot["prefill"]
-        key = str(slot["id"])
-        if not value and key.isdigit():
-            before = str(template.get("body") or "").split("{{%s}}" % key, 1)[0]
-            if before != template.get("body") and _GREETING.search(before):
-                value = contact.get("first_name", "")
-        values[key] = value
-    return values
-
-
 def _open_write(ctx: Context, workspace: Workspace, req: CanvasRequest, content: str) -> dict[str, Any]:
     """A message was chosen on the compose canvas: a fresh form with its own idempotency key."""
     number = req.stored.get("phone")
@@ -226,13 +197,13 @@ def _open_write(ctx: Context, workspace: Workspace, req: CanvasRequest, content:
         return _compose(ctx, workspace, req, number, channel,
                         error="That template can no longer be used; choose another.")
     template = choices.template
-    purpose = (template or {}).get("default_purpose") or ""
+    purpose = panel.default_purpose(template)
     form = Form(channel=channel, content=content, to=phone.display(number),
                 sender=str(choices.options["senders"][0]["id"]) if choices.options["senders"] else "",
-                params=prefill(template, req.contact.prefill()) if template else {},
-                purpose=purpose, purpose_kind=_kind_of(purpose, template))
+                params=panel.starting_values(template), purpose=purpose,
+                purpose_kind=panel.purpose_kind(purpose, template))
     stored = {"v": 1, "step": "write", "contact_id": req.contact.id, "phone": number, "channel": channel,
-              "content": content, "key": secrets.token_urlsafe(12), "issued": int(ctx.now().timestamp())}
+              "content": content, **panel.issue_form(ctx.now())}
     return _write(ctx, workspace, req, form, stored, choices)
 
 
@@ -240,7 +211,7 @@ def _form_from_inputs(req: CanvasRequest, template: Mapping[str, Any] | None) ->
     stored = req.stored
     purpose = req.value("purpose")
     purpose = "" if purpose == NO_PURPOSE else purpose
-    kind = req.value("purpose_kind") or _kind_of(purpose, template)
+    kind = req.value("purpose_kind") or panel.purpose_kind(purpose, template)
     # An input the agent emptied may arrive as "" or not at all: both mean empty, never the prefill.
     params = {slot["id"]: req.raw_value(f"param:{slot['id']}") for slot in (template or {}).get("slots", [])}
     return Form(channel=str(stored.get("channel") or ""), content=str(stored.get("content") or "free"),
@@ -273,7 +244,7 @@ def _request(workspace: Workspace, req: CanvasRequest, form: Form, template: Map
         template=template["name"] if template else None, language=template["language"] if template else None,
         params=dict(form.params) if template else {}, sender=form.sender or None,
         purpose=form.purpose or None, origin="agent", surface="intercom", requested_by=req.requested_by,
-        idempotency_key=None if dry_run else f"intercom:{anchor}:{stored.get('key')}"[:255],
+        idempotency_key=None if dry_run else panel.intercom_send_key(anchor, stored.get("key")),
         dry_run=dry_run, confirmed=confirmed, contact_ref=req.contact.id or None, context=context,
         writeback=writeback)
 
@@ -344,13 +315,6 @@ def _back_write(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[
 # --------------------------------------------------------------------------- send
 
 
-def _opened_at(stored: Mapping[str, Any]) -> datetime | None:
-    issued = stored.get("issued")
-    if not isinstance(issued, (int, float)):
-        return None
-    return datetime.fromtimestamp(issued, tz=timezone.utc)
-
-
 def _send(ctx: Context, workspace: Workspace, req: CanvasRequest) -> dict[str, Any]:
     current = _current(ctx, workspace, req)
     if isinstance(current, dict):
@@ -395,13 +359,12 @@ def refusal_heading(decision: Decision) -> str:
 def _attempt(ctx: Context, workspace: Workspace, req: CanvasRequest, form: Form, choices: _Choices,
              stored: Mapping[str, Any], *, confirmed: bool, confirm_error: str = "") -> dict[str, Any]:
     """Send through the engine and show what it decided, keeping every value the agent gave."""
-    opened = _opened_at(stored)
-    if opened is None or ctx.now() - opened > FORM_LIFETIME:
+    opened = panel.form_opened_at(stored.get("issued"))
+    if panel.form_expired(opened, ctx.now()):
         return canvases.expired(opened or ctx.now(), stored)
 
     def again(reasons: tuple[Reason, ...], heading: str = "", fresh_key: bool = False) -> dict[str, Any]:
-        state = {**stored, "key": secrets.token_urlsafe(12), "issued": int(ctx.now().timestamp())} \
-            if fresh_key else stored
+        state = {**stored, **panel.issue_form(ctx.now())} if fresh_key else stored
         return _write(ctx, workspace, req, form, state, choices, reasons=reasons, heading=heading)
 
     if not form.purpose and not confirm_error:

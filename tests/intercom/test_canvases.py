@@ -12,7 +12,7 @@ from app.services.workspaces import add_sender, create_workspace
 from app.store.models import Message
 from app.web.intercom import canvases
 from app.web.intercom.components import plain, single_select
-from app.web.intercom.flow import refusal_heading
+from app.web.intercom.render import refusal_heading
 
 from .canvaskit import validate_response
 from .conftest import Panel, contact, initialize_payload, post_signed

@@ -20,7 +20,7 @@ from ...services import intercom as intercom_service
 from ...services.context import Context
 from .. import ctx
 from ..jsonbody import BadJson, read_json
-from . import canvases, flow
+from . import canvases, steps
 from .payload import CanvasRequest, parse
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,12 @@ def _canvas_endpoint(step: Callable[[Context, CanvasRequest, str], dict[str, Any
 
 @bp.post("/initialize")
 def initialize() -> Response:
-    return _canvas_endpoint(flow.initialize)
+    return _canvas_endpoint(steps.initialize)
 
 
 @bp.post("/submit")
 def submit() -> Response:
-    return _canvas_endpoint(flow.submit)
+    return _canvas_endpoint(steps.submit)
 
 
 # --------------------------------------------------------------------------- install

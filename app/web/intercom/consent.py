@@ -16,7 +16,7 @@ from ...domain.refusals import Refused
 from ...domain.rules import CHANNEL_LABELS
 from ...services.consent import consent_state, record_consent
 from ...services.context import Context
-from . import canvases
+from . import screens
 from .form import Workspace
 from .payload import CanvasRequest
 from .render import Canvas, home
@@ -57,11 +57,11 @@ def consent(ctx: Context, workspace: Workspace, req: CanvasRequest, number: str,
                               "seen": {c: fingerprint(r) for c, r in current.items()}}
     if resume:
         stored["resume"] = dict(resume)
-    view = canvases.ConsentView(
+    view = screens.ConsentView(
         number=state.recipient, channels=[(c, CHANNEL_LABELS[c]) for c in workspace.channels], current=current,
         earlier=earlier, stored=stored, channel=channel if channel in workspace.channels else "", note=note,
         errors=errors, failed=failed, back_label="Back to your message" if resume else "Back")
-    return canvases.consent(view)
+    return screens.consent(view)
 
 
 def recorded(req: CanvasRequest, record: MarketingConsent, label: str, resume: Mapping[str, Any] | None,
@@ -72,7 +72,7 @@ def recorded(req: CanvasRequest, record: MarketingConsent, label: str, resume: M
                               "channel": record.channel}
     if resume:
         stored["resume"] = dict(resume)
-    return canvases.consent_recorded(canvases.ConsentRecordedView(
+    return screens.consent_recorded(screens.ConsentRecordedView(
         record=record, channel_label=label, stored=stored, resume=resume is not None, replayed=replayed))
 
 

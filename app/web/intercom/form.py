@@ -14,7 +14,7 @@ from ...services import intercom as intercom_service
 from ...services import panel
 from ...services.context import Context
 from ...services.send import SendRequest
-from .canvases import ECHO, NO_PURPOSE
+from .screens import ECHO, NO_PURPOSE
 from .payload import CanvasRequest
 
 Workspace = intercom_service.LinkedWorkspace

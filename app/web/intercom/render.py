@@ -1,4 +1,4 @@
-"""Each canvas of the Intercom panel from what the services say: read, then build with ``canvases``.
+"""Each canvas of the Intercom panel from what the services say: read, then build with ``screens``.
 
 The steps (``steps.py``) decide which of these to show; these functions gather what it needs (the
 contact overview, the compose options, a dry run of the form) and hand it to the pure builders.
@@ -16,7 +16,7 @@ from ...services import intercom as intercom_service
 from ...services import panel
 from ...services.context import Context
 from ...services.send import SendResult, send
-from . import canvases
+from . import screens
 from .form import Choices, Form, Workspace, send_request
 from .payload import CanvasRequest
 
@@ -28,9 +28,9 @@ def ready_workspace(ctx: Context, req: CanvasRequest, install_url: str) -> tuple
     """The linked workspace, or the canvas that says how to finish set-up instead."""
     workspace = intercom_service.linked_workspace(ctx, req.workspace_id)
     if workspace is None:
-        return None, canvases.setup_needed(req.workspace_id, install_url)
+        return None, screens.setup_needed(req.workspace_id, install_url)
     if not workspace.has_senders:
-        return None, canvases.no_senders(workspace.name)
+        return None, screens.no_senders(workspace.name)
     return workspace, None
 
 
@@ -62,11 +62,11 @@ def home(ctx: Context, workspace: Workspace, req: CanvasRequest, stored: Mapping
         number = stored.get("phone") or None
         if number is None:
             number, intercom_number = _contact_number(ctx, workspace, req)
-    overview = panel.contact_overview(ctx, workspace.id, number, req.contact.id or None, limit=canvases.RECENT)
-    view = canvases.HomeView(contact_name=req.contact.name, overview=overview, typed_number=typed,
+    overview = panel.contact_overview(ctx, workspace.id, number, req.contact.id or None, limit=screens.RECENT)
+    view = screens.HomeView(contact_name=req.contact.name, overview=overview, typed_number=typed,
                              intercom_number=intercom_number, error=error,
                              stored={"v": 1, "step": "home", "contact_id": req.contact.id, "phone": number})
-    return canvases.home(view)
+    return screens.home(view)
 
 
 def panel_number(ctx: Context, workspace: Workspace, req: CanvasRequest,
@@ -90,11 +90,11 @@ def compose(ctx: Context, workspace: Workspace, req: CanvasRequest, number: str,
             error: str = "") -> Canvas:
     channel = channel if channel in workspace.channels else workspace.channels[0]
     options = panel.compose_options(ctx, workspace.id, channel, number, req.contact.prefill(), workspace.languages)
-    view = canvases.ComposeView(
+    view = screens.ComposeView(
         number=number, channel=channel, channels=[(c, CHANNEL_LABELS[c]) for c in workspace.channels],
         options=options, error=error,
         stored={"v": 1, "step": "compose", "contact_id": req.contact.id, "phone": number, "channel": channel})
-    return canvases.compose(view)
+    return screens.compose(view)
 
 
 # --------------------------------------------------------------------------- write
@@ -119,7 +119,7 @@ def write(ctx: Context, workspace: Workspace, req: CanvasRequest, form: Form, st
         if show_problems and not reasons:
             reasons = refused.reasons
     options = chosen.options
-    view = canvases.WriteView(
+    view = screens.WriteView(
         channel_label=options["label"], window_note=options["free_text_note"], to=form.to,
         senders=[(str(s["id"]), phone.display(s["from"]) if s["from"].startswith("+") else s["from"])
                  for s in options["senders"]],
@@ -127,7 +127,7 @@ def write(ctx: Context, workspace: Workspace, req: CanvasRequest, form: Form, st
         purposes=options["purposes"], purpose=form.purpose, purpose_kind=form.purpose_kind,
         preview=preview, sms=sms, stored={**stored, "step": "write"}, reasons=reasons, heading=heading,
         notice=notice)
-    return canvases.write(view)
+    return screens.write(view)
 
 
 # --------------------------------------------------------------------------- send
@@ -155,7 +155,7 @@ def attempt(ctx: Context, workspace: Workspace, req: CanvasRequest, form: Form, 
     """Send through the engine and show what it decided, keeping every value the agent gave."""
     opened = panel.form_opened_at(stored.get("issued"))
     if panel.form_expired(opened, ctx.now()):
-        return canvases.expired(opened or ctx.now(), stored)
+        return screens.expired(opened or ctx.now(), stored)
 
     def again(reasons: tuple[Reason, ...], heading: str = "", fresh_key: bool = False) -> Canvas:
         state = {**stored, **panel.issue_form(ctx.now())} if fresh_key else stored
@@ -174,11 +174,11 @@ def attempt(ctx: Context, workspace: Workspace, req: CanvasRequest, form: Form, 
     if decision.outcome == REFUSED:
         return again(decision.reasons, refusal_heading(decision))
     if decision.outcome == CONFIRM:
-        view = canvases.ConfirmView(
+        view = screens.ConfirmView(
             channel_label=CHANNEL_LABELS[form.channel], to=decision.recipient, preview=decision.text,
             reasons=decision.reasons, questions=decision.policy.questions if decision.policy else (),
             error=confirm_error, stored={**stored, "step": "confirm", "draft": form.draft()})
-        return canvases.confirm(view)
+        return screens.confirm(view)
     if decision.outcome == ALLOWED and result.message is None:  # the dry run of an unanswered confirmation
         return again(())
     return _after_send(ctx, req, form, stored, result, again)
@@ -192,16 +192,16 @@ def _after_send(ctx: Context, req: CanvasRequest, form: Form, stored: Mapping[st
         reason = Reason(message.get("error_code") or "provider_error",
                         message.get("error_message") or "The provider did not accept the message.", "")
         return again((reason,), "Not sent: the provider did not accept the message.", fresh_key=True)
-    view = canvases.SentView(message=message, note=intercom_service.note_state(ctx, message["id"]),
+    view = screens.SentView(message=message, note=intercom_service.note_state(ctx, message["id"]),
                              replayed=result.replayed,
                              stored={"v": 1, "step": "sent", "contact_id": req.contact.id,
                                      "phone": stored.get("phone"), "channel": form.channel,
                                      "message": message["id"]})
-    return canvases.sent(view)
+    return screens.sent(view)
 
 
 def sent(ctx: Context, message: Mapping[str, Any], stored: Mapping[str, Any]) -> Canvas:
     """The sent canvas again, its status read fresh."""
-    view = canvases.SentView(message=message, note=intercom_service.note_state(ctx, message["id"]),
+    view = screens.SentView(message=message, note=intercom_service.note_state(ctx, message["id"]),
                              stored=dict(stored), completed=False)
-    return canvases.sent(view)
+    return screens.sent(view)

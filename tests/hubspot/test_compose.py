@@ -16,7 +16,7 @@ from app.services import hubspot as hs
 from app.services.workspaces import add_template
 from app.store.models import Message, UsedToken
 from app.web.hubspot import compose
-from app.web.hubspot.compose_view import ComposeForm, decision_view
+from app.web.hubspot.screens.compose import ComposeForm, decision_view
 
 from .common import ACME_PORTAL, BASE, compose_path, expect_contact, form_fields
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from ...domain.decision import ALLOWED, CONFIRM, Decision
-from ...domain.policy import MarketingConsent
-from ...domain.refusals import Reason
-from ...domain.templates import PLACEHOLDER
-from ...domain.window import format_moment
-from ...services.panel import default_purpose, starting_values
+from ....domain.decision import ALLOWED, CONFIRM, Decision
+from ....domain.policy import MarketingConsent
+from ....domain.refusals import Reason
+from ....domain.templates import PLACEHOLDER
+from ....domain.window import format_moment
+from ....services.panel import default_purpose, starting_values
 
 PARAM_PREFIX = "p."
 USABLE_STATES = ("free_text", "template_only")

@@ -261,6 +261,34 @@ def suggest_value(slot: Slot, contact: Mapping[str, str]) -> str:
     field_name = _PREFILL.get(slot.key.lower())
     if field_name is None:
         return ""
+    return _contact_field(field_name, contact)
+
+
+def _contact_field(field_name: str, contact: Mapping[str, str]) -> str:
     if field_name == "first_name" and not contact.get("first_name") and contact.get("name"):
         return contact["name"].split()[0]
     return contact.get(field_name) or ""
+
+
+# A greeting right before a positional body placeholder ("Hi {{1}}", "Dear {{1}},") names the customer.
+_GREETING = re.compile(r"(?:^|[\s,.!¡¿])(hi|hello|hey|dear|hola|bonjour|olá|ola|hallo|ciao)[\s,]*$", re.IGNORECASE)
+
+
+def greets(body: str, key: str) -> bool:
+    """Whether the body's placeholder ``key`` comes right after a greeting, so it is the first name."""
+    marker = "{{%s}}" % key
+    if marker not in body:
+        return False
+    return bool(_GREETING.search(body.split(marker, 1)[0]))
+
+
+def prefill(template: TemplateSpec, contact: Mapping[str, str]) -> dict[str, str]:
+    """What each slot starts with on every panel: the contact's value where the placeholder's name
+    obviously maps, and the first name for a positional body placeholder right after a greeting."""
+    values = {}
+    for slot in template.slots():
+        value = suggest_value(slot, contact)
+        if not value and slot.component == "body" and slot.key.isdigit() and greets(template.body, slot.key):
+            value = _contact_field("first_name", contact)
+        values[slot.id] = value
+    return values

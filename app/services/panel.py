@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from sqlalchemy import or_, select
 
 from ..domain import phone
-from ..domain.purposes import PURPOSES, default_for_category
+from ..domain.purposes import MARKETING, PURPOSES, SERVICE, default_for_category
 from ..domain.refusals import Refused
 from ..domain.rules import CHANNEL_LABELS, CHANNELS, channel_summary
-from ..domain.templates import APPROVED, suggest_value
+from ..domain.templates import APPROVED, MARKETING_CATEGORIES, prefill
 from ..domain.window import format_moment, window_state
 from ..store.models import Message, Sender, Template, Workspace
 from . import recipients
@@ -87,11 +89,12 @@ def compose_options(ctx: Context, workspace_id: int, channel: str, number: str |
             spec = to_spec(row)
             if languages and not any(row.language.lower().startswith(l.lower()) for l in languages):
                 continue
+            values = prefill(spec, contact)
             templates.append({
                 "id": row.id, "name": row.name, "language": row.language, "category": row.category,
                 "key": f"{row.name}:{row.language}", "body": row.body, "header": row.header_text,
                 "footer": row.footer, "default_purpose": default_for_category(row.category),
-                "slots": [{"id": s.id, "label": s.label, "prefill": suggest_value(s, contact)}
+                "slots": [{"id": s.id, "label": s.label, "prefill": values[s.id]}
                           for s in spec.slots()],
             })
         state = recipients.load(session, senders[0].id, number) if (senders and number) else None
@@ -110,3 +113,58 @@ def compose_options(ctx: Context, workspace_id: int, channel: str, number: str |
         "window": window.as_dict(),
         "purposes": [{"code": p.code, "label": p.label, "kind": p.kind} for p in PURPOSES.values()],
     }
+
+
+# --------------------------------------------------------------------------- the compose form's rules, for both panels
+
+FORM_LIFETIME = timedelta(hours=12)  # a captured send request cannot be replayed later than this
+
+
+def starting_values(template: Mapping[str, Any] | None) -> dict[str, str]:
+    """What each of a template's placeholders starts with on a fresh form: its prefill from the contact."""
+    if template is None:
+        return {}
+    return {str(slot["id"]): str(slot["prefill"]) for slot in template["slots"]}
+
+
+def default_purpose(template: Mapping[str, Any] | None) -> str:
+    """The purpose a fresh form starts with: the template's category's, none for free text."""
+    return str((template or {}).get("default_purpose") or "")
+
+
+def purpose_kind(purpose: str, template: Mapping[str, Any] | None) -> str:
+    """Service or marketing: the stated purpose's kind, else what the template's category says."""
+    if purpose in PURPOSES:
+        return PURPOSES[purpose].kind
+    category = str((template or {}).get("category") or "").upper()
+    return MARKETING if category in MARKETING_CATEGORIES else SERVICE
+
+
+def issue_form(now: datetime) -> dict[str, Any]:
+    """A fresh form's own idempotency key and when it was opened (its lifetime runs from then)."""
+    return {"key": secrets.token_urlsafe(12), "issued": int(now.timestamp())}
+
+
+def form_opened_at(issued: Any) -> datetime | None:
+    """When a form was opened, from what ``issue_form`` gave it; None when that is missing or not a time."""
+    if not isinstance(issued, (int, float)):
+        return None
+    try:
+        return datetime.fromtimestamp(issued, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def form_expired(opened: datetime | None, now: datetime) -> bool:
+    """Whether a form can no longer send: opened unknown, or longer ago than its lifetime."""
+    return opened is None or now - opened > FORM_LIFETIME
+
+
+def intercom_send_key(anchor: str, form_key: Any) -> str:
+    """The idempotency key of a send from the Intercom panel: the conversation (or contact) and the form."""
+    return f"intercom:{anchor}:{form_key}"[:255]
+
+
+def hubspot_send_key(token_id: str) -> str:
+    """The idempotency key of a send from the HubSpot compose page: the compose token's id."""
+    return f"hubspot-compose:{token_id}"

@@ -2,7 +2,7 @@ import pytest
 
 from app.domain.refusals import Refused
 from app.domain.templates import (Button, Currency, DateTimeValue, TemplateSpec, bind_positional, choose,
-                                  clean_parameter, render, status_after_event, suggest_value)
+                                  clean_parameter, prefill, render, status_after_event, suggest_value)
 
 ORDER = TemplateSpec(name="order_shipped", language="en_US", channel="whatsapp", category="UTILITY",
                      status="APPROVED", body="Hi {{1}}, order {{2}} ships on {{3}}.", footer="Reply for help.")
@@ -82,6 +82,17 @@ def test_only_approved_templates_are_chosen(status):
     with pytest.raises(Refused) as caught:
         choose([TemplateSpec(**{**ORDER.__dict__, "status": status})], "order_shipped", "en_US")
     assert caught.value.code == "template_not_approved"
+
+
+def test_prefill_reads_a_greeting_before_a_positional_placeholder_as_the_first_name():
+    contact = {"name": "Asha Patel", "first_name": "Asha"}
+    assert prefill(ORDER, contact) == {"1": "Asha", "2": "", "3": ""}
+    letter = TemplateSpec(**{**ORDER.__dict__, "body": "Dear {{1}}, ticket {{2}}: hello {{2}}."})
+    assert prefill(letter, {"name": "Asha Patel"}) == {"1": "Asha", "2": ""}
+    plain = TemplateSpec(**{**ORDER.__dict__, "body": "Order {{1}} for {{2}} is ready. Hi!",
+                            "header_format": "TEXT", "header_text": "Hi {{1}}"})
+    assert prefill(plain, contact) == {"header.1": "", "1": "", "2": ""}
+    assert prefill(ORDER, {}) == {"1": "", "2": "", "3": ""}
 
 
 def test_prefill_from_contact_where_the_name_obviously_maps():

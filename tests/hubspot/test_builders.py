@@ -14,7 +14,7 @@ from app.domain.sms import encode
 from app.services import hubspot as hs
 from app.web.hubspot.classic import classic_card, object_id
 from app.web.hubspot.compose import csrf_value, same_site
-from app.web.hubspot.compose_view import (ComposeForm, ConsentEntry, choose_channel, choose_template, consent_problems,
+from app.web.hubspot.screens.compose import (ComposeForm, ConsentEntry, choose_channel, choose_template, consent_problems,
                                           consent_recorder, consent_view, decision_view, field_id, partial_text,
                                           place_query, sms_line, window_line)
 

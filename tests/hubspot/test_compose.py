@@ -16,7 +16,7 @@ from app.services import hubspot as hs
 from app.services.workspaces import add_template
 from app.store.models import Message, UsedToken
 from app.web.hubspot import compose
-from app.web.hubspot.compose_view import ComposeForm, decision_view
+from app.web.hubspot.screens.compose import ComposeForm, decision_view
 
 from .common import ACME_PORTAL, BASE, compose_path, expect_contact, form_fields
 
@@ -83,6 +83,13 @@ class TestPage:
         assert re.search(r'name="p.first_name" value="Dmitri"', html)
         assert re.search(r'name="p.date" value=""', html)
         assert "Hello Dmitri, this is a reminder of your appointment on [Date] at [Time]." in html
+
+    def test_a_greeting_placeholder_is_prefilled_with_the_first_name_as_in_intercom(self, web, clock) -> None:
+        _, page = open_page(web, clock, "104", "&template=order_shipped:en_US")
+        html = page.get_data(as_text=True)
+        assert re.search(r'name="p.1" value="Dmitri"', html)
+        assert re.search(r'name="p.2" value=""', html)
+        assert "Hi Dmitri, your order [Variable 2] has shipped" in html
 
     def test_purpose_preselected_from_the_template(self, web, clock) -> None:
         _, page = open_page(web, clock, "104", "&template=winter_sale:en_US")

@@ -10,9 +10,9 @@ from app.domain.refusals import Reason
 from app.services.send import SendRequest, send
 from app.services.workspaces import add_sender, create_workspace
 from app.store.models import Message
-from app.web.intercom import canvases
+from app.web.intercom import screens
 from app.web.intercom.components import plain, single_select
-from app.web.intercom.flow import refusal_heading
+from app.web.intercom.render import refusal_heading
 
 from .canvaskit import validate_response
 from .conftest import Panel, contact, initialize_payload, post_signed
@@ -23,14 +23,14 @@ MARKETING = [{"code": f"m{i}", "label": f"Marketing {i}", "kind": "marketing"} f
 
 
 def confirm_view(stored, error=""):
-    return canvases.ConfirmView(
+    return screens.ConfirmView(
         channel_label="WhatsApp", to="+12015550123", preview="Hi Bob, our winter sale is on!",
         reasons=(Reason("marketing_after_service", "A service message went to this customer an hour ago.", ""),),
         questions=QUESTIONS, stored=stored, error=error)
 
 
 def test_the_confirm_canvas_shows_reasons_questions_and_an_explicit_yes():
-    body = validate_response(canvases.confirm(confirm_view({"step": "confirm"})))
+    body = validate_response(screens.confirm(confirm_view({"step": "confirm"})))
     components = body["canvas"]["content"]["components"]
     texts = [c.get("text") for c in components]
     assert texts[0] == "⚠️ Confirm before sending"
@@ -43,7 +43,7 @@ def test_the_confirm_canvas_shows_reasons_questions_and_an_explicit_yes():
     assert next(c for c in components if c.get("id") == "confirm_send")["style"] == "primary"
     assert components[-1] == {"type": "button", "id": "back_write", "label": "Back", "style": "link",
                               "action": {"type": "submit"}}
-    failed = canvases.confirm(confirm_view({}, error="Answer the questions above before sending."))
+    failed = screens.confirm(confirm_view({}, error="Answer the questions above before sending."))
     answer = next(c for c in failed["canvas"]["content"]["components"] if c.get("id") == "confirm_answer")
     assert answer["save_state"] == "failed"
 
@@ -59,13 +59,13 @@ def test_the_heading_names_the_policy_only_when_the_policy_refused():
 
 
 def test_a_policy_refusal_marks_the_purpose_and_keeps_values():
-    view = canvases.WriteView(
+    view = screens.WriteView(
         channel_label="WhatsApp", window_note="Free text.", to="+12015550123", senders=[("1", "+1 201-555-0100")],
         sender="1", template=None, params={}, text_value="20% off today!", purposes=SERVICE + MARKETING,
         purpose="m0", purpose_kind="marketing", preview="20% off today!", sms=None, stored={"step": "write"},
         reasons=(Reason("no_consent", "No marketing consent on WhatsApp.", "purpose"),),
         heading="Not sent: Herald's proactive-message policy does not allow this message.")
-    body = validate_response(canvases.write(view))
+    body = validate_response(screens.write(view))
     components = {c.get("id"): c for c in body["canvas"]["content"]["components"]}
     assert components["purpose"]["save_state"] == "failed" and components["purpose"]["value"] == "m0"
     assert components["message"]["value"] == "20% off today!" and "error" not in components["message"]
@@ -75,14 +75,14 @@ def test_a_policy_refusal_marks_the_purpose_and_keeps_values():
 
 
 def test_purposes_fit_a_select_or_split_by_kind():
-    short = canvases.purpose_fields(SERVICE[:5] + MARKETING[:2], "m1", "service", False)
+    short = screens.purpose_fields(SERVICE[:5] + MARKETING[:2], "m1", "service", False)
     assert [c["type"] for c in short] == ["dropdown"]
     assert short[0]["value"] == "m1" and len(short[0]["options"]) == 8
-    split = canvases.purpose_fields(SERVICE + MARKETING, "", "marketing", True)
+    split = screens.purpose_fields(SERVICE + MARKETING, "", "marketing", True)
     assert [c["type"] for c in split] == ["single-select", "dropdown"]
     assert split[1]["label"] == "Marketing purpose" and split[1]["save_state"] == "failed"
     assert [o["id"] for o in split[1]["options"]] == ["none", "m0", "m1", "m2", "m3"]
-    crowded = canvases.purpose_fields([{"code": f"x{i}", "label": f"X {i}", "kind": "service"} for i in range(14)],
+    crowded = screens.purpose_fields([{"code": f"x{i}", "label": f"X {i}", "kind": "service"} for i in range(14)],
                                       "", "service", False)
     assert len(crowded[-1]["options"]) == 10
 
@@ -120,7 +120,7 @@ def test_an_unknown_outcome_is_not_called_success():
                "from": "+12015550100", "status": "unknown", "status_label": "Outcome unknown",
                "text": "Hello", "error_message": "The provider did not answer in time.",
                "created_at": "2026-11-22T15:00:00+00:00"}
-    body = validate_response(canvases.sent(canvases.SentView(message, None, {"step": "sent"})))
+    body = validate_response(screens.sent(screens.SentView(message, None, {"step": "sent"})))
     texts = [c.get("text", "") for c in body["canvas"]["content"]["components"]]
     assert texts[0] == "⚠️ SMS message: outcome unknown"
     assert any("Herald will not send it twice" in t for t in texts)

@@ -10,7 +10,7 @@ from app.domain.policy import MarketingConsent
 from app.services.consent import consent_state, record_consent
 from app.services.workspaces import add_sender, create_workspace
 from app.store.models import Consent, Message
-from app.web.intercom import canvases
+from app.web.intercom import screens
 
 from ..conftest import START
 from .canvaskit import validate_response
@@ -304,19 +304,19 @@ def test_the_consent_canvases_are_valid_and_inert_as_pure_functions():
                              recipient="+12015550123")
     older = [MarketingConsent(granted=i % 2 == 0, recorded_by="ops@example.com", recorded_at=moment, source="cli",
                               channel="sms", recipient="+12015550123") for i in range(6)]
-    view = canvases.ConsentView(number="+12015550123", channels=[("whatsapp", "WhatsApp"), ("sms", "SMS")],
+    view = screens.ConsentView(number="+12015550123", channels=[("whatsapp", "WhatsApp"), ("sms", "SMS")],
                                 current={"whatsapp": shady, "sms": None}, earlier=older, stored={"step": "consent"},
                                 errors=("Choose the channel the customer gave or withdrew consent on.",),
                                 failed=frozenset({"consent_channel"}), note="y" * 9000)
-    body = validate_response(canvases.consent(view))
+    body = validate_response(screens.consent(view))
     components = body["canvas"]["content"]["components"]
     texts = [c.get("text", "") for c in components]
     assert not any("](" in t for t in texts)
-    assert sum(t.startswith("SMS: ") for t in texts) == canvases.EARLIER
+    assert sum(t.startswith("SMS: ") for t in texts) == screens.EARLIER
     note = next(c for c in components if c.get("id") == "consent_note")
-    assert len(note["value"]) == canvases.ECHO and "save_state" not in note
+    assert len(note["value"]) == screens.ECHO and "save_state" not in note
     assert next(c for c in components if c.get("id") == "consent_channel")["save_state"] == "failed"
-    done = validate_response(canvases.consent_recorded(canvases.ConsentRecordedView(
+    done = validate_response(screens.consent_recorded(screens.ConsentRecordedView(
         record=shady, channel_label="WhatsApp", stored={"step": "consent_recorded"}, resume=True)))
     ids = [c.get("id") for c in done["canvas"]["content"]["components"]]
     assert ids[-4:] == ["consent_resume", None, "consent_view", "home"]  # a way on, then navigation

@@ -31,7 +31,7 @@ from ...services import panel
 from ...services.send import SendRequest, send
 from .. import ctx
 from . import bp
-from .compose_view import (
+from .screens.compose import (
     CONSENT_SOURCE,
     PARAM_PREFIX,
     ComposeForm,

@@ -19,7 +19,7 @@ from ...services import intercom as intercom_service
 from ...services.context import Context
 from .. import ctx
 from ..jsonbody import BadJson, read_json
-from . import canvases, flow
+from . import screens, steps
 from .payload import CanvasRequest, parse
 
 log = logging.getLogger(__name__)
@@ -76,19 +76,19 @@ def _canvas_endpoint(step: Callable[[Context, CanvasRequest, str], dict[str, Any
         answer = step(context, req, install_url(context))
     except Exception:  # an answer that is not a canvas shows only "Something went wrong" in Intercom
         log.exception("Canvas Kit request to %s failed", request.path)
-        answer = canvases.problem("Herald could not complete this step. Check the recent messages before "
-                                  "trying again, and tell your Herald operator if it keeps happening.", stored)
+        answer = screens.problem("Herald could not complete this step. Check the recent messages before "
+                                 "trying again, and tell your Herald operator if it keeps happening.", stored)
     return jsonify(answer)
 
 
 @bp.post("/initialize")
 def initialize() -> Response:
-    return _canvas_endpoint(flow.initialize)
+    return _canvas_endpoint(steps.initialize)
 
 
 @bp.post("/submit")
 def submit() -> Response:
-    return _canvas_endpoint(flow.submit)
+    return _canvas_endpoint(steps.submit)
 
 
 # --------------------------------------------------------------------------- install

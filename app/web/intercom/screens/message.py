@@ -1,31 +1,20 @@
-"""The sidebar's canvases, as pure functions of what the services said.
-
-Inbox rules (reference §1, enforced in App Store review): the first canvas stays under about
-400 px and has no primary button; navigation is a link button at the bottom after a divider;
-success shows ✅ and a way back; empty and error states are left-aligned muted text; dates are
-absolute. Every function here returns a complete response body.
-"""
+"""The message canvases: home, compose, write, confirm and sent."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from ...domain.phone import display
-from ...domain.policy import MarketingConsent
-from ...domain.purposes import MARKETING, SERVICE
-from ...domain.refusals import Reason
-from ...domain.window import format_moment
-from .components import (
+from ....domain.purposes import MARKETING, SERVICE
+from ....domain.refusals import Reason
+from ..components import (
     MAX_OPTIONS,
     Component,
     button,
     canvas,
     clip,
     data_table,
-    divider,
     dropdown,
     input_,
     list_,
@@ -35,76 +24,7 @@ from .components import (
     text,
     textarea,
 )
-
-RECENT = 3
-EARLIER = 3  # earlier consent records shown under the current ones
-ECHO = 5000  # longest text echoed back into a field: past every channel's limit, far under 64 KB
-NO_PURPOSE = "none"
-KIND_LABELS = {SERVICE: "Service", MARKETING: "Marketing"}
-# The policy's refusals that recording the customer's marketing consent can lift.
-CONSENT_REASONS = ("marketing_consent_missing", "marketing_consent_withdrawn")
-
-
-def _number(value: str | None) -> str:
-    if not value:
-        return ""
-    return display(value) if value.startswith("+") else value
-
-
-def _back(id: str = "home", label: str = "Back") -> list[Component]:
-    return [divider(), button(id, label, "link")]
-
-
-def _when(iso: str) -> str:
-    try:
-        return format_moment(datetime.fromisoformat(iso))
-    except (TypeError, ValueError):
-        return iso
-
-
-# --------------------------------------------------------------------------- set-up and errors
-
-
-def setup_needed(intercom_workspace_id: str, install_url: str) -> dict[str, Any]:
-    """Intercom asked from a workspace Herald does not know: say how to finish set-up."""
-    ident = plain(intercom_workspace_id or "unknown")
-    return canvas([
-        text("Finish setting up Herald", "header"),
-        text(f"Herald is not linked to this Intercom workspace ({ident}) yet, so it cannot send messages "
-             "from here.", "muted"),
-        text("An Intercom admin installs Herald from the App Store, or your Herald operator links the "
-             f"workspace with: flask --app app workspace create NAME --intercom-workspace-id {ident}", "muted"),
-        button("install", "Install Herald", "secondary", url=install_url),
-        *_back("home", "Check again"),
-    ], {"v": 1, "step": "setup"})
-
-
-def no_senders(workspace_name: str) -> dict[str, Any]:
-    return canvas([
-        text("Finish setting up Herald", "header"),
-        text(f"Workspace {plain(workspace_name)} has no WhatsApp, SMS or Viber sender yet. Your Herald "
-             "operator adds one with: flask --app app sender add", "muted"),
-        *_back("home", "Check again"),
-    ], {"v": 1, "step": "setup"})
-
-
-def problem(message: str, stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Something went wrong on Herald's side: say so plainly and offer the way back."""
-    return canvas([
-        text("Something went wrong", "header"),
-        text(plain(message), "muted"),
-        *_back("home", "Back to start"),
-    ], {"v": 1, "step": "problem", **{k: v for k, v in (stored or {}).items() if k in ("phone", "contact_id")}})
-
-
-def expired(opened_at: datetime, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """A send from a form opened long ago: what can be sent may have changed since."""
-    return canvas([
-        text("This form has expired", "header"),
-        text(f"It was opened on {format_moment(opened_at)} and can no longer send. Start again to see what "
-             "can be sent to this customer now.", "muted"),
-        *_back("home", "Back to start"),
-    ], {"v": 1, "step": "problem", "phone": stored.get("phone"), "contact_id": stored.get("contact_id")})
+from .common import CONSENT_REASONS, ECHO, KIND_LABELS, NO_PURPOSE, RECENT, back, moment, shown_number
 
 
 # --------------------------------------------------------------------------- first canvas
@@ -122,7 +42,7 @@ class HomeView:
 
 def _recent_line(message: Mapping[str, Any]) -> str:
     """One sent message in at most two sidebar lines: channel, status, absolute date, the start of the text."""
-    head = f"**{message['channel_label']}** · {message['status_label']} · {_when(message['created_at'])}"
+    head = f"**{message['channel_label']}** · {message['status_label']} · {moment(message['created_at'])}"
     room = 84 - len(head) - 5
     words = clip(message.get("text") or "", room) if room > 8 else ""
     return f"{head} · “{plain(words)}”" if words else head
@@ -182,7 +102,7 @@ def compose(view: ComposeView) -> dict[str, Any]:
     """Choose the channel, then free text or one of the approved templates usable now."""
     options = view.options
     components: list[Component] = [text("New message", "header"),
-                                   text(f"To **{_number(view.number)}**")]
+                                   text(f"To **{shown_number(view.number)}**")]
     if len(view.channels) >= 2:
         components.append(single_select("channel", "Channel", list(view.channels)[:MAX_OPTIONS], view.channel,
                                         submit_on_change=True))
@@ -204,7 +124,7 @@ def compose(view: ComposeView) -> dict[str, Any]:
     else:
         components.append(text(f"No approved {options['label']} template can be used in this workspace's "
                                "languages, and free text is not allowed now.", "muted"))
-    components += _back("home")
+    components += back("home")
     return canvas(components, dict(view.stored))
 
 
@@ -319,7 +239,7 @@ def write(view: WriteView) -> dict[str, Any]:
     else:
         components.append(text("Fill in the message to see exactly what will be sent.", "muted"))
     components += [button("update_preview", "Preview", "secondary"), button("send", "Send", "primary"),
-                   *_back("back_compose")]
+                   *back("back_compose")]
     return canvas(components, dict(view.stored))
 
 
@@ -338,7 +258,7 @@ def confirm(view: ConfirmView) -> dict[str, Any]:
     """The policy wants a person to confirm: its reasons, its questions, and an explicit yes."""
     components: list[Component] = [
         text("⚠️ Confirm before sending", "header"),
-        text(f"{view.channel_label} to **{_number(view.to)}**"),
+        text(f"{view.channel_label} to **{shown_number(view.to)}**"),
     ]
     components += [text(plain(r.message), "muted") for r in view.reasons]
     questions = list(view.questions)
@@ -350,7 +270,7 @@ def confirm(view: ConfirmView) -> dict[str, Any]:
                                     failed=bool(view.error)))
     if view.error:
         components.append(text(plain(view.error), "error"))
-    components += [button("confirm_send", "Send", "primary"), *_back("back_write")]
+    components += [button("confirm_send", "Send", "primary"), *back("back_write")]
     return canvas(components, dict(view.stored))
 
 
@@ -376,12 +296,12 @@ def sent(view: SentView) -> dict[str, Any]:
     unknown = m["status"] == "unknown"
     heading = (f"⚠️ {m['channel_label']} message: outcome unknown" if unknown
                else f"✅ {m['channel_label']} message sent")
-    rows = [("Channel", m["channel_label"]), ("To", _number(m["to"]))]
+    rows = [("Channel", m["channel_label"]), ("To", shown_number(m["to"]))]
     if m.get("from"):
-        rows.append(("From", _number(m["from"])))
+        rows.append(("From", shown_number(m["from"])))
     rows.append(("Status", m["status_label"]))
     components: list[Component] = [text(heading, "header"), data_table(rows),
-                                   text(f"Sent on {_when(m['created_at'])}.", "muted")]
+                                   text(f"Sent on {moment(m['created_at'])}.", "muted")]
     if unknown:
         components.append(text(plain(m.get("error_message") or "The provider did not answer in time.") +
                                " Herald will not send it twice; check its status before writing again.", "muted"))
@@ -390,114 +310,5 @@ def sent(view: SentView) -> dict[str, Any]:
         components.append(text("This message had already been sent; Herald did not send it twice.", "muted"))
     if view.note in NOTE_WORDS:
         components.append(text(NOTE_WORDS[view.note], "muted"))
-    components += [button("refresh_status", "Refresh status", "secondary"), *_back("home", "Back to start")]
+    components += [button("refresh_status", "Refresh status", "secondary"), *back("home", "Back to start")]
     return canvas(components, dict(view.stored), completed=view.completed)
-
-
-# --------------------------------------------------------------------------- marketing consent
-
-
-def consent_line(record: MarketingConsent | None) -> str:
-    """What is recorded on one channel, by whom and when, as the end of a sentence."""
-    if record is None:
-        return "no marketing consent recorded"
-    sentence = plain(record.sentence())
-    return sentence[:1].lower() + sentence[1:]
-
-
-def _consent_note(record: MarketingConsent) -> Component | None:
-    return text(f"Note: “{plain(clip(record.note, 200))}”", "muted") if record.note else None
-
-
-@dataclass(frozen=True)
-class ConsentView:
-    """One person's marketing consent on the workspace's channels, and the form that records a change."""
-
-    number: str
-    channels: Sequence[tuple[str, str]]  # (id, label) the workspace sends on
-    current: Mapping[str, MarketingConsent | None]  # the latest record per channel
-    earlier: Sequence[MarketingConsent]  # older records, newest first
-    stored: Mapping[str, Any]
-    channel: str = ""  # preselected in the form (e.g. the channel a send was refused on)
-    note: str = ""
-    errors: Sequence[str] = ()
-    failed: frozenset[str] = frozenset()  # ids of the fields to mark
-    back_label: str = "Back"
-
-
-def consent(view: ConsentView) -> dict[str, Any]:
-    """Where the customer stands on marketing per channel, and a grant or withdrawal to record.
-
-    Lines are text rather than a data-table: who recorded it and when are the part an agent needs,
-    and a table would cut them.
-    """
-    components: list[Component] = [
-        text("Marketing consent", "header"),
-        text(f"For **{_number(view.number)}**", bottom_margin=False),
-        text("Marketing messages need the customer's consent on that channel. Record only what the customer "
-             "told you.", "muted"),
-    ]
-    labels = dict(view.channels)
-    for channel, label in view.channels:
-        record = view.current.get(channel)
-        components.append(text(f"**{label}**: {consent_line(record)}"))
-        note = _consent_note(record) if record else None
-        if note:
-            components.append(note)
-    earlier = list(view.earlier)[:EARLIER]
-    if earlier:
-        components.append(text("**Earlier records**", bottom_margin=False))
-        for index, record in enumerate(earlier):
-            line = f"{labels.get(record.channel, record.channel)}: {consent_line(record)}"
-            if record.note:
-                line += f" Note: “{plain(clip(record.note, 80))}”"
-            components.append(text(line, "muted", bottom_margin=index == len(earlier) - 1))
-    components += [divider(), text("**Record what the customer said**")]
-    components += [text(plain(error), "error") for error in view.errors]
-    if len(view.channels) >= 2:
-        components.append(single_select("consent_channel", "Channel", list(view.channels)[:MAX_OPTIONS],
-                                         view.channel, failed="consent_channel" in view.failed))
-    elif view.channels:
-        components.append(text(f"Channel: {view.channels[0][1]}"))
-    components += [
-        input_("consent_note", "Note (optional)", view.note[:ECHO], placeholder="e.g. asked on the phone",
-               failed="consent_note" in view.failed),
-        button("consent_grant", "Record consent", "primary"),
-        button("consent_withdraw", "Record withdrawal", "secondary"),
-        *_back("consent_back", view.back_label),
-    ]
-    return canvas(components, dict(view.stored))
-
-
-@dataclass(frozen=True)
-class ConsentRecordedView:
-    record: MarketingConsent
-    channel_label: str
-    stored: Mapping[str, Any]
-    resume: bool = False  # a refused message waits to be sent
-    replayed: bool = False  # the same click arrived again: nothing new was recorded
-
-
-def consent_recorded(view: ConsentRecordedView) -> dict[str, Any]:
-    """✅, what is now recorded and what it means for sending, and the ways on (never a dead end)."""
-    record, label = view.record, view.channel_label
-    heading = "✅ Marketing consent recorded" if record.granted else "✅ Marketing consent withdrawn"
-    effect = (f"Herald may now send marketing on {label} to this number, when the other rules allow it."
-              if record.granted else
-              f"Herald refuses marketing on {label} to this number until consent is recorded again.")
-    components: list[Component] = [
-        text(heading, "header"),
-        text(f"**{label}** · {_number(record.recipient)}"),
-        text(plain(record.sentence())),
-    ]
-    note = _consent_note(record)
-    if note:
-        components.append(note)
-    components.append(text(effect, "muted"))
-    if view.replayed:
-        components.append(text("This had already been recorded; Herald did not record it twice.", "muted"))
-    if view.resume:
-        components.append(button("consent_resume", "Back to your message", "secondary"))
-    components += [divider(), button("consent_view", "Marketing consent", "link"),
-                   button("home", "Back to start", "link")]
-    return canvas(components, dict(view.stored), completed=not view.replayed)

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from ...domain.decision import ALLOWED, CONFIRM, Decision
-from ...domain.policy import MarketingConsent
-from ...domain.refusals import Reason
-from ...domain.templates import PLACEHOLDER
-from ...domain.window import format_moment
+from ....domain.decision import ALLOWED, CONFIRM, Decision
+from ....domain.policy import MarketingConsent
+from ....domain.refusals import Reason
+from ....domain.templates import PLACEHOLDER
+from ....domain.window import format_moment
+from ....services.panel import default_purpose, starting_values
 
 PARAM_PREFIX = "p."
 USABLE_STATES = ("free_text", "template_only")
@@ -85,14 +86,14 @@ def template_values(template: Mapping[str, Any] | None, form: ComposeForm) -> di
         return {}
     if form.submitted:
         return {slot["id"]: form.values.get(slot["id"], "") for slot in template["slots"]}
-    return {slot["id"]: slot["prefill"] for slot in template["slots"]}
+    return starting_values(template)
 
 
 def chosen_purpose(form: ComposeForm, template: Mapping[str, Any] | None) -> str:
     """The purpose the agent picked, else the template's default (changeable on the page)."""
     if form.purpose is not None:
         return form.purpose
-    return (template or {}).get("default_purpose") or ""
+    return default_purpose(template)
 
 
 def partial_text(template: Mapping[str, Any], values: Mapping[str, str]) -> str:

@@ -177,6 +177,16 @@ def sender_add(workspace: str, channel: str, provider: str, from_number: str, op
         _fail(refused)
     secret = f"; {len(view.secret_option_names)} secret(s) stored encrypted" if view.secret_option_names else ""
     click.echo(f"Added {CHANNEL_LABELS[channel]} sender {view.from_number} via {provider} (id {view.id}){secret}.")
+    _echo_webhook(view)
+
+
+def _echo_webhook(view: Any) -> None:
+    """The sender's own webhook URL, to give the provider (its secret alone verifies what arrives there)."""
+    from .services.webhooks import webhook_url
+
+    url = webhook_url(_ctx().config.public_base_url, view.provider, view.id)
+    if url:
+        click.echo(f"  webhook URL: {url}")
 
 
 @sender_cli.command("list")
@@ -193,6 +203,7 @@ def sender_list(workspace: str) -> None:
         opts = " ".join(f"{k}={val}" for k, val in sorted(v.options.items()))
         secrets = " ".join(f"{k}=••••" for k in v.secret_option_names)
         click.echo(f"{v.id}\t{v.channel}\t{v.provider}\t{v.from_number}\t{' '.join(filter(None, [opts, secrets]))}")
+        _echo_webhook(v)
 
 
 @template_cli.command("add")

@@ -14,7 +14,6 @@ from .domain.phone import display
 from .domain.purposes import ORIGINS, PURPOSES
 from .domain.refusals import Refused
 from .domain.rules import CHANNEL_LABELS, CHANNELS
-from .providers.registry import PROVIDER_NAMES
 from .services import workspaces as ws
 from .services.context import Context
 
@@ -165,7 +164,7 @@ def workspace_unset(workspace: str, keys: tuple[str, ...]) -> None:
 @sender_cli.command("add")
 @click.argument("workspace")
 @click.option("--channel", type=click.Choice(CHANNELS), required=True)
-@click.option("--provider", type=click.Choice(PROVIDER_NAMES), required=True)
+@click.option("--provider", type=click.Choice(ws.PROVIDER_NAMES), required=True)
 @click.option("--from", "from_number", required=True, help="The number (E.164) or Viber sender id.")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="Provider settings and credentials; tokens, secrets and keys are stored encrypted.")

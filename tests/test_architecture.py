@@ -71,7 +71,7 @@ def layer_of(module: str) -> str:
         return "wiring"
     if module in ("app.wsgi", "app.tasks.worker"):
         return "entry"
-    if parts[1] in ("cli", "cli_webhooks"):
+    if parts[1] == "cli":
         return "cli"
     if parts[1] in ("config", "logs"):
         return "settings"

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from ..domain.phone import display
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS
+from ..domain.channels import CHANNELS, CHANNEL_LABELS
 from .common import context, fail
 
 consent_cli = AppGroup("consent", help="Customers' marketing consent, per channel, with who recorded it and when.")

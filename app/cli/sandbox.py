@@ -7,7 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..domain.phone import display
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS
+from ..domain.channels import CHANNELS, CHANNEL_LABELS
 from .common import context, fail
 
 sandbox_cli = AppGroup("sandbox", help="Play the customer's side of the sandbox provider.")

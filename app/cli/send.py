@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from ..domain.phone import display
 from ..domain.purposes import ORIGINS, PURPOSES
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS
+from ..domain.channels import CHANNELS, CHANNEL_LABELS
 from .common import context, fail
 
 @click.command("send")

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNELS, CHANNEL_LABELS
+from ..domain.channels import CHANNELS, CHANNEL_LABELS
 from ..services import workspaces as ws
 from .common import context, fail, pairs
 

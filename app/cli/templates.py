@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNELS
+from ..domain.channels import CHANNELS
 from ..services import workspaces as ws
 from .common import context, fail
 

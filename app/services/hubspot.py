@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, joinedload, object_session
 from ..domain import phone
 from ..domain import status as st
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNEL_LABELS
+from ..domain.channels import CHANNEL_LABELS
 from ..store.models import Installation, Message, UsedToken, Workspace
 from . import panel
 from .context import Context

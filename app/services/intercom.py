@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..domain import phone
 from ..domain import settings as workspace_settings
 from ..domain.purposes import PURPOSES
-from ..domain.rules import CHANNEL_LABELS, CHANNELS
+from ..domain.channels import CHANNEL_LABELS, CHANNELS
 from ..domain.status import label as status_label
 from ..store.models import Installation, Message, Workspace, Writeback
 from .context import Context

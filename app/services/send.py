@@ -29,7 +29,7 @@ from ..domain import status as st
 from ..domain.decision import ALLOWED, Decision, Draft, Limits
 from ..domain.purposes import ORIGINS, PURPOSES
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNEL_LABELS, CHANNELS, decide
+from ..domain.channels import CHANNEL_LABELS, CHANNELS, decide
 from ..domain.templates import (
     APPROVED,
     Currency,

@@ -22,7 +22,7 @@ from ...domain.decision import ALLOWED, CONFIRM, REFUSED, Decision
 from ...domain.policy import MarketingConsent
 from ...domain.purposes import MARKETING, PURPOSES, SERVICE
 from ...domain.refusals import Reason, Refused
-from ...domain.rules import CHANNEL_LABELS
+from ...domain.channels import CHANNEL_LABELS
 from ...domain.templates import MARKETING_CATEGORIES
 from ...services import intercom as intercom_service
 from ...services.consent import consent_state, record_consent

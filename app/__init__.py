@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Any, Callable, Mapping
 
 from flask import Flask
 
@@ -15,9 +16,21 @@ from .store.db import Cipher
 
 EXTENSION = "herald"
 
+Writer = Callable[[Context, Any], None]
 
-def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+
+def create_app(config: Config | Mapping[str, Any] | None = None, *,
+               clock: Callable[[], datetime] | None = None,
+               writers: Mapping[str, Writer] | None = None,
+               migrate: bool | None = None,
+               seed_demo: bool = True) -> Flask:
     """Build the application: configuration, store, blueprints, CLI — the only wiring place.
+
+    ``config`` is a :class:`~app.config.Config`, or settings that replace some of the environment's.
+    The rest are hooks for tests and tools, each typed: ``clock`` (what "now" is), ``writers`` (host
+    name -> the function that writes a send back there, over the Intercom and HubSpot ones),
+    ``migrate`` (bring the schema up to date now; by default only in the embedded default) and
+    ``seed_demo`` (create the demo workspace when the demo is on).
 
     Outside the embedded default a missing secret or broker stops start-up with one sentence
     (:class:`app.config.ConfigError`), and the schema is left to the release step
@@ -38,16 +51,17 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
     sealer = Sealer(*settings.encryption_keys)
     store = Store(settings.database_url, Cipher(sealer.seal, sealer.unseal))
-    if settings.extra.get("migrate", settings.embedded):
+    if settings.embedded if migrate is None else migrate:
         store.migrate()
     ctx = Context(store=store, config=settings)
-    if "clock" in settings.extra:
-        ctx.clock = settings.extra["clock"]
+    if clock is not None:
+        ctx.clock = clock
     app.extensions[EXTENSION] = ctx
     from .services.hubspot import write_communication as hubspot_writer
     ctx.writers["hubspot"] = hubspot_writer
     from .services.intercom import write_note as intercom_writer
     ctx.writers["intercom"] = intercom_writer
+    ctx.writers.update(writers or {})
 
     if settings.tasks == "celery":
         from .tasks import make_celery
@@ -63,7 +77,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
-    if settings.demo and settings.extra.get("seed_demo", True):
+    if settings.demo and seed_demo:
         from .services.demo import ensure_demo
 
         # Before the release step has made the tables (`flask --app app db upgrade` itself runs

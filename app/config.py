@@ -10,7 +10,10 @@ from typing import Any, Mapping
 
 from .security.sealing import new_key
 
-DEFAULT_INSTANCE = Path(os.environ.get("HERALD_INSTANCE_PATH", Path.cwd() / "instance"))
+def default_instance() -> Path:
+    """Where the embedded default keeps its files when ``HERALD_INSTANCE_PATH`` is not set: ``instance/``
+    under the directory the process runs in (read when asked, never when this module is imported)."""
+    return Path.cwd() / "instance"
 
 
 # Credentials that only make the embedded demo work: they are in the source, so they verify nothing
@@ -39,7 +42,7 @@ class Config:
     vonage_api_base: str = "https://api.nexmo.com"
     intercom_api_base: str = "https://api.intercom.io"
     hubspot_api_base: str = "https://api.hubapi.com"
-    instance_path: str = str(DEFAULT_INSTANCE)
+    instance_path: str = field(default_factory=lambda: str(default_instance()))
     demo: bool = True
     testing: bool = False
     max_body_bytes: int = 256 * 1024
@@ -54,7 +57,6 @@ class Config:
     log_format: str = "text"
     # settings whose value was generated under instance/ rather than given (a second machine would differ)
     generated: frozenset[str] = frozenset()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
@@ -62,12 +64,17 @@ class Config:
         return self.database_url.startswith("sqlite") and self.demo
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Config":
-        known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
-        unknown = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
+        """These settings with some replaced; a name that is no setting is refused, so a typo (or a test
+        hook, which is a named argument of ``create_app``) is never silently ignored."""
+        unknown = sorted(k for k in overrides if k not in self.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"not a setting: {', '.join(unknown)} (clock, writers, migrate and seed_demo are "
+                            "named arguments of create_app)")
+        known = dict(overrides)
         if isinstance(known.get("encryption_keys"), str):
             known["encryption_keys"] = (known["encryption_keys"],)
         known.setdefault("generated", self.generated - set(known))
-        updated = replace(self, **known, extra={**self.extra, **unknown})
+        updated = replace(self, **known)
         if not updated.demo:  # the demo's public credentials never outlive the demo
             public = {name: "" for name, value in DEMO_CREDENTIALS.items()
                       if getattr(updated, name) == value and name not in known}
@@ -134,7 +141,8 @@ def check(config: Config) -> None:
 def from_env(env: Mapping[str, str] | None = None) -> Config:
     """Read the environment; anything unset falls back to the embedded default."""
     env = os.environ if env is None else env
-    instance = Path(env.get("HERALD_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
+    given_instance = env.get("HERALD_INSTANCE_PATH", "")
+    instance = Path(given_instance) if given_instance else default_instance()
 
     def get(name: str, default: str) -> str:
         value = env.get(name, "").strip()

@@ -38,7 +38,7 @@ def make_app(url: str, instance: str, migrate: bool = True):
     from app.services.workspaces import update_settings
 
     app = create_app({"database_url": url, "encryption_keys": (KEY,), "secret_key": "bench",
-                      "instance_path": instance, "demo": True, "migrate": migrate})
+                      "instance_path": instance, "demo": True}, migrate=migrate)
     update_settings(app.extensions["herald"], "demo", {"daily_cap": None, "quiet_start": "00:00",
                                                        "quiet_end": "00:00"})
     return app

@@ -41,7 +41,7 @@ def clock() -> Clock:
 def sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file per session; every test gets a copy (migrations run once)."""
     path = tmp_path_factory.mktemp("template") / "herald.db"
-    app = create_app(_settings(f"sqlite:///{path}", tmp_path_factory.mktemp("inst"), seed_demo=False))
+    app = create_app(_settings(f"sqlite:///{path}", tmp_path_factory.mktemp("inst")), seed_demo=False)
     app.extensions["herald"].store.dispose()
     return path
 
@@ -64,11 +64,11 @@ def postgres_ready() -> str:
     return POSTGRES_URL
 
 
-def _settings(url: str, instance: Path, **extra) -> dict:
+def _settings(url: str, instance: Path, **settings) -> dict:
     return {"database_url": url, "secret_key": "test-secret-key", "encryption_keys": (TEST_ENCRYPTION_KEY,),
             "instance_path": str(instance), "testing": True, "public_base_url": "https://herald.test",
             "tasks": "inline",
-            **extra}
+            **settings}
 
 
 def _truncate_postgres(app) -> None:
@@ -79,8 +79,9 @@ def _truncate_postgres(app) -> None:
 
 
 def make_app(backend: str, tmp_path: Path, clock: Clock, sqlite_template: Path | None = None,
-             seed_demo: bool = True, **extra):
-    """An app on ``backend`` ("sqlite" or "postgres") with a clean database and the demo seeded."""
+             seed_demo: bool = True, **settings):
+    """An app on ``backend`` ("sqlite" or "postgres") with a clean database and the demo seeded;
+    ``settings`` replace the tests' (they are :class:`app.config.Config` fields)."""
     if backend == "sqlite":
         db = tmp_path / "herald.db"
         if sqlite_template is not None:
@@ -88,8 +89,8 @@ def make_app(backend: str, tmp_path: Path, clock: Clock, sqlite_template: Path |
         url, migrate = f"sqlite:///{db}", sqlite_template is None
     else:
         url, migrate = POSTGRES_URL, True
-    app = create_app(_settings(url, tmp_path / "instance", clock=clock, migrate=migrate, seed_demo=False,
-                               **extra))
+    app = create_app(_settings(url, tmp_path / "instance", **settings), clock=clock, migrate=migrate,
+                     seed_demo=False)
     if backend == "postgres":
         _truncate_postgres(app)
     if seed_demo:

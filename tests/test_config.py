@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-
-from app import create_app
-from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import func, select
 
-from app.config import ConfigError, from_env, problems
+from app import create_app
+from app.config import Config, ConfigError, from_env, problems
+from app.store.models import Workspace
 from tests.conftest import TEST_ENCRYPTION_KEY
 
 
@@ -31,7 +32,7 @@ def test_without_a_client_secret_every_host_request_is_refused(tmp_path):
     settings = from_env({"HERALD_INSTANCE_PATH": str(tmp_path), "HERALD_DEMO": "0", "HERALD_HOSTS": "none",
                          "HERALD_TASKS": "inline", "SECRET_KEY": "k" * 40,
                          "DATABASE_URL": f"sqlite:///{tmp_path}/h.db", "ENCRYPTION_KEY": TEST_ENCRYPTION_KEY})
-    client = create_app(replace(settings, extra={"migrate": True})).test_client()
+    client = create_app(settings, migrate=True).test_client()
     body = json.dumps({"workspace_id": "demo-intercom", "admin": {"id": "1"}}).encode()
     forged = hmac.new(b"demo-intercom-secret", body, hashlib.sha256).hexdigest()
     response = client.post("/intercom/initialize", data=body, headers={"X-Body-Signature": forged,
@@ -45,7 +46,7 @@ def test_without_a_client_secret_every_host_request_is_refused(tmp_path):
 def test_turning_the_demo_off_in_overrides_drops_its_credentials(tmp_path):
     app = create_app({"database_url": f"sqlite:///{tmp_path}/h.db", "instance_path": str(tmp_path),
                       "encryption_keys": (TEST_ENCRYPTION_KEY,), "secret_key": "k", "demo": False,
-                      "hosts": (), "tasks": "inline", "migrate": True})
+                      "hosts": (), "tasks": "inline"}, migrate=True)
     settings = app.config["HERALD"]
     assert settings.intercom_client_secret == "" and settings.hubspot_client_secret == ""
 
@@ -83,3 +84,33 @@ def test_the_embedded_default_keeps_its_keys_and_a_serverless_broker_under_insta
     # a key given in the environment is not "generated", even in the embedded default
     given = from_env({"HERALD_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40})
     assert "secret_key" not in given.generated
+
+
+def test_the_instance_folder_is_read_when_asked_not_when_imported(tmp_path, monkeypatch):
+    """Nothing is read from the environment at import time: the default follows the process's directory."""
+    monkeypatch.chdir(tmp_path)
+    assert from_env({"DATABASE_URL": "postgresql://h@db/h"}).instance_path == str(tmp_path / "instance")
+    assert Config(database_url="sqlite://", secret_key="k", encryption_keys=()).instance_path == \
+        str(tmp_path / "instance")
+
+
+def test_a_setting_that_does_not_exist_is_refused_by_name(tmp_path):
+    with pytest.raises(TypeError, match="not a setting: clcok"):
+        create_app({"database_url": f"sqlite:///{tmp_path}/h.db", "instance_path": str(tmp_path),
+                    "encryption_keys": (TEST_ENCRYPTION_KEY,), "secret_key": "k", "clcok": None})
+
+
+def test_hooks_are_named_arguments(tmp_path):
+    moment = datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc)
+    written = []
+    app = create_app({"database_url": f"sqlite:///{tmp_path}/h.db", "instance_path": str(tmp_path),
+                      "encryption_keys": (TEST_ENCRYPTION_KEY,), "secret_key": "k", "testing": True,
+                      "tasks": "inline"},
+                     clock=lambda: moment, writers={"test": lambda ctx, row: written.append(row)},
+                     migrate=True, seed_demo=False)
+    ctx = app.extensions["herald"]
+    assert ctx.now() == moment and {"intercom", "hubspot", "test"} <= set(ctx.writers)
+    ctx.writers["test"](ctx, "row")
+    assert written == ["row"]
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Workspace)) == 0  # seed_demo=False

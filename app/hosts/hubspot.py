@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 from ..domain import phone
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNEL_LABELS
+from ..domain.channels import CHANNEL_LABELS
 from ..httpclient import HttpClient, Reply, TransportError
 
 NAME = "hubspot"

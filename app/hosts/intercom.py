@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from ..domain import phone
 from ..domain.purposes import PURPOSES
-from ..domain.rules import CHANNEL_LABELS
+from ..domain.channels import CHANNEL_LABELS
 from ..domain.status import label as status_label
 from ..httpclient import HttpClient, Reply, TransportError
 

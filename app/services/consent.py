@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..domain import phone
 from ..domain.policy import MarketingConsent
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNEL_LABELS, CHANNELS
+from ..domain.channels import CHANNEL_LABELS, CHANNELS
 from ..store.models import Consent, Workspace
 from .context import Context
 from .workspaces import workspace_named

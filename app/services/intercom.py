@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import phone
 from ..domain import settings as workspace_settings
-from ..domain.rules import CHANNELS
+from ..domain.channels import CHANNELS
 from ..hosts.intercom import (  # noqa: F401  (the names surfaces use)
     API_VERSION,
     IntercomClient,

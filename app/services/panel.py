@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from ..domain import phone
 from ..domain.purposes import MARKETING, PURPOSES, SERVICE, default_for_category
 from ..domain.refusals import Refused
-from ..domain.rules import CHANNEL_LABELS, CHANNELS, channel_summary
+from ..domain.channels import CHANNEL_LABELS, CHANNELS, channel_summary
 from ..domain.templates import APPROVED, MARKETING_CATEGORIES, prefill
 from ..domain.window import format_moment, window_state
 from ..store.models import Message, Sender, Template, Workspace

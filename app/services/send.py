@@ -29,7 +29,7 @@ from ..domain import status as st
 from ..domain.decision import ALLOWED, Decision, Draft, Limits
 from ..domain.purposes import ORIGINS, PURPOSES
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNEL_LABELS, CHANNELS, decide
+from ..domain.channels import CHANNEL_LABELS, CHANNELS, decide
 from ..domain.templates import (
     APPROVED,
     Currency,
@@ -328,8 +328,12 @@ def _named_from_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _status_callback(ctx: Context, sender: Any) -> str:
-    base = getattr(ctx.config, "public_base_url", "").rstrip("/")
-    return f"{base}/webhooks/{sender.provider}" if sender.provider in ("twilio", "vonage") else ""
+    """The sender's own webhook URL, so the status is verified with its secret alone."""
+    if sender.provider not in ("twilio", "vonage"):
+        return ""
+    from .webhooks import webhook_url
+
+    return webhook_url(getattr(ctx.config, "public_base_url", ""), sender.provider, sender.id)
 
 
 def send(ctx: Context, request: SendRequest) -> SendResult:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Iterator, Mapping, Sequence
 
 import hashlib
+import hmac
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -85,6 +86,44 @@ def candidates(ctx: Context, provider: str, secret: str | None = None) -> list[C
         found = [Candidate(r.id, r.workspace_id, r.channel, r.provider, r.from_number, dict(r.options or {}),
                            sender_credentials(ctx, r)) for r in rows]
     return [c for c in found if secret is None or c.secret(secret).strip()]
+
+
+# The path segment of each provider's webhook URL (``/webhooks/<route>`` and ``/webhooks/<route>/<sender id>``).
+ROUTES = {"whatsapp_cloud": "whatsapp", "twilio": "twilio", "vonage": "vonage"}
+# Sender ids are database integers: a longer number in a URL names no sender (and is never queried).
+LARGEST_ID = 2**31 - 1
+
+
+def webhook_url(public_base_url: str, provider: str, sender_id: int) -> str:
+    """The sender's own webhook URL, verified with its secret alone; "" for a provider with no webhooks."""
+    route = ROUTES.get(provider)
+    return f"{public_base_url.rstrip('/')}/webhooks/{route}/{sender_id}" if route else ""
+
+
+def addressed(ctx: Context, provider: str, sender_id: int, secret: str) -> tuple[Candidate | None, list[Candidate]]:
+    """The sender a per-sender webhook URL names (None unless it is on ``provider`` and has the secret
+    named ``secret``), and the other senders of its workspace on that provider that hold the very same
+    secret (one Meta app, Twilio account or Vonage application serves several numbers).
+
+    One workspace's senders are read, whatever the number of tenants, so one delivery costs the same
+    for one tenant or ten thousand.
+    """
+    if not 0 < sender_id <= LARGEST_ID:
+        return None, []
+    with ctx.store.session() as session:
+        row = session.get(Sender, sender_id)
+        if row is None or row.provider != provider:
+            return None, []
+        rows = list(session.scalars(select(Sender).where(Sender.workspace_id == row.workspace_id,
+                                                         Sender.provider == provider).order_by(Sender.id)))
+        found = [Candidate(r.id, r.workspace_id, r.channel, r.provider, r.from_number, dict(r.options or {}),
+                           sender_credentials(ctx, r)) for r in rows]
+    target = next((c for c in found if c.sender_id == sender_id), None)
+    if target is None or not target.secret(secret).strip():
+        return None, []
+    key = target.secret(secret).encode()
+    sharing = [c for c in found if c is not target and hmac.compare_digest(c.secret(secret).encode(), key)]
+    return target, sharing
 
 
 def sender_keys(candidate: Candidate) -> frozenset[str]:

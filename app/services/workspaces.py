@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..domain import phone
 from ..domain import settings as workspace_settings
 from ..domain.refusals import Reason, Refused
-from ..domain.rules import CHANNEL_LABELS, CHANNELS
+from ..domain.channels import CHANNEL_LABELS, CHANNELS
 from ..domain.templates import (
     APPROVED,
     CATEGORIES,

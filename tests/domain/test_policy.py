@@ -13,7 +13,7 @@ from app.domain.policy import (QUESTIONS, REPLY, History, MarketingConsent, Poli
                                quiet_zones)
 from app.domain.purposes import PURPOSES
 from app.domain.refusals import Refused
-from app.domain.rules import decide
+from app.domain.channels import decide
 from app.domain.templates import TemplateSpec
 
 # 15:00 UTC is 10:00 in New York (EST, UTC-5, in November).

@@ -31,7 +31,7 @@ def _app(tmp_path, redis_url: str, stub_url: str):
                        "secret_key": SECRET_KEY, "encryption_keys": (TEST_ENCRYPTION_KEY,), "testing": True,
                        "tasks": "celery", "broker_url": redis_url, "public_base_url": "https://herald.test",
                        "intercom_api_base": stub_url, "intercom_access_token": "tok-runtime",
-                       "twilio_api_base": stub_url, "migrate": True})
+                       "twilio_api_base": stub_url}, migrate=True)
 
 
 def test_the_panel_answers_before_the_note_and_a_real_worker_writes_it_once(tmp_path, clean_redis, stub):

@@ -164,7 +164,7 @@ def test_a_timed_out_twilio_send_is_settled_by_its_status_callback(client, ctx, 
     public_id = send_text(ctx, "sms", CUSTOMER, "Your parcel is at the depot.").message["id"]
     assert message(ctx, public_id).status == st.UNKNOWN
     callback = dict(parse_qsl(http.calls[0].request.body))["StatusCallback"]
-    assert callback == f"{PUBLIC_BASE}/webhooks/twilio?ref={public_id}"
+    assert callback == f"{PUBLIC_BASE}/webhooks/twilio/{acme['sms']}?ref={public_id}"
 
     response = post_twilio(client, twilio_status(TWILIO_SID, "sent"), query=urlsplit(callback).query)
     assert response.status_code == 200
@@ -195,7 +195,7 @@ def test_viber_window_count_and_a_timed_out_send(client, ctx, acme, clock, http)
     public_id = send_text(ctx, "viber", VIBER_CUSTOMER, "Update 5").message["id"]
     assert message(ctx, public_id).status == st.UNKNOWN
     sent = json.loads(http.calls[-1].request.body)
-    assert sent["client_ref"] == public_id and sent["webhook_url"] == f"{PUBLIC_BASE}/webhooks/vonage"
+    assert sent["client_ref"] == public_id and sent["webhook_url"] == f"{PUBLIC_BASE}/webhooks/vonage/{acme['viber']}"
 
     status = vonage_status(VONAGE_UUID, "read", iso(clock()), reference=public_id)
     assert post_vonage(client, status, vonage_token(status, clock().timestamp())).status_code == 200

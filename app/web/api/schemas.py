@@ -22,7 +22,7 @@ from marshmallow import (
 )
 
 from ...domain.purposes import PURPOSES
-from ...domain.rules import CHANNELS
+from ...domain.channels import CHANNELS
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 IDEMPOTENCY_KEY_MAX = 255

@@ -14,7 +14,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ...domain.purposes import PURPOSES
-from ...domain.rules import CHANNELS
+from ...domain.channels import CHANNELS
 from .schemas import (
     IDEMPOTENCY_KEY_MAX,
     IDEMPOTENCY_KEY_RULE,

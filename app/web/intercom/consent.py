@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from ...domain.policy import MarketingConsent
 from ...domain.refusals import Refused
-from ...domain.rules import CHANNEL_LABELS
+from ...domain.channels import CHANNEL_LABELS
 from ...services.consent import consent_state, record_consent
 from ...services.context import Context
 from . import screens

@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 from ...domain import phone
 from ...domain.decision import ALLOWED, CONFIRM, REFUSED, Decision
 from ...domain.refusals import Reason, Refused
-from ...domain.rules import CHANNEL_LABELS
+from ...domain.channels import CHANNEL_LABELS
 from ...services import intercom as intercom_service
 from ...services import panel
 from ...services.context import Context

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from ...domain import phone
 from ...domain.refusals import Reason
-from ...domain.rules import CHANNEL_LABELS
+from ...domain.channels import CHANNEL_LABELS
 from ...services import intercom as intercom_service
 from ...services import panel
 from ...services.consent import consent_state

@@ -1,7 +1,8 @@
 """Provider webhooks: WhatsApp Cloud API, Twilio and Vonage.
 
-Each route reads the raw body, verifies it against every candidate sender's secret before anything
-in it is trusted, and hands the verified delivery to :mod:`app.services.webhooks`. A delivery that
+Each route reads the raw body, verifies it before anything in it is trusted (at a sender's own URL,
+``/webhooks/<provider>/<sender id>``, with that sender's secret; at the shared URL, with every
+candidate sender's), and hands the verified delivery to :mod:`app.services.webhooks`. A delivery that
 fails verification gets 401 (no signature) or 403 (a signature that does not verify) and changes
 nothing; a verified one is acknowledged with 200 even when Herald does not know the sender or the
 message, so providers do not retry it for days.

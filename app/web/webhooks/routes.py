@@ -1,4 +1,10 @@
-"""The three webhook routes; verification happens here, the effects in the webhook service."""
+"""The webhook routes; verification happens here, the effects in the webhook service.
+
+Each provider has a shared URL (``/webhooks/<provider>``), which tries the secret of every sender on
+that provider, and a per-sender URL (``/webhooks/<provider>/<sender id>``), which tries that sender's
+secret alone: ``flask --app app sender list`` prints it. The shared URLs keep working for senders
+configured before the per-sender ones existed.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +50,23 @@ def verified(candidates: Sequence[Candidate], check: Callable[[Candidate], None]
     return passed, reason
 
 
+UNADDRESSED = "no sender at this URL has a secret to verify it with"
+
+
+def senders_for(provider: str, secret: str, sender_id: int | None,
+                check: Callable[[Candidate], None]) -> tuple[list[Candidate], str]:
+    """The senders a delivery verifies for: at a per-sender URL, that sender (checked with its secret
+    alone) and its workspace's senders holding the same secret; at the shared URL, every sender on the
+    provider whose secret verifies it. An unknown sender and one without the secret read alike."""
+    if sender_id is None:
+        return verified(webhooks.candidates(ctx(), provider, secret), check)
+    target, sharing = webhooks.addressed(ctx(), provider, sender_id, secret)
+    if target is None:
+        return [], UNADDRESSED
+    passed, reason = verified([target], check)
+    return (passed + sharing if passed else []), reason
+
+
 def refuse(status: int, provider: str, reason: str) -> tuple[Response, int]:
     metrics.WEBHOOK_EVENTS.labels(provider, "refused").inc()
     log.warning("%s webhook refused (%s): %s", provider, status, reason)
@@ -77,12 +100,18 @@ def _stored(provider: str, senders: Sequence[Candidate], raw: bytes) -> Response
 
 
 @bp.get("/whatsapp")
-def whatsapp_handshake():
-    """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is one of ours."""
+@bp.get("/whatsapp/<int:sender_id>")
+def whatsapp_handshake(sender_id: int | None = None):
+    """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is one of ours
+    (at a per-sender URL, that sender's)."""
     mode, token = request.args.get("hub.mode", ""), request.args.get("hub.verify_token", "")
     if mode != "subscribe" or not token:
         return refuse(403, "whatsapp", "not a subscription request with a verify token")
-    tokens = [c.secret("verify_token") for c in webhooks.candidates(ctx(), "whatsapp_cloud", "verify_token")]
+    if sender_id is None:
+        holders = webhooks.candidates(ctx(), "whatsapp_cloud", "verify_token")
+    else:
+        holders = [c for c in [webhooks.addressed(ctx(), "whatsapp_cloud", sender_id, "verify_token")[0]] if c]
+    tokens = [c.secret("verify_token") for c in holders]
     results = [hmac.compare_digest(t.encode(), token.encode()) for t in tokens]
     if not any(results):
         return refuse(403, "whatsapp", "verify token does not match")
@@ -90,13 +119,14 @@ def whatsapp_handshake():
 
 
 @bp.post("/whatsapp")
-def whatsapp_events():
+@bp.post("/whatsapp/<int:sender_id>")
+def whatsapp_events(sender_id: int | None = None):
     raw = request.get_data(cache=True)
     header = request.headers.get(MetaVerifier.HEADER)
     if not header or not header.strip():
         return refuse(401, "whatsapp", f"missing {MetaVerifier.HEADER} header")
-    senders, reason = verified(webhooks.candidates(ctx(), "whatsapp_cloud", "app_secret"),
-                               lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
+    senders, reason = senders_for("whatsapp_cloud", "app_secret", sender_id,
+                                  lambda c: MetaVerifier(c.secret("app_secret")).verify(raw, header))
     if not senders:
         return refuse(403, "whatsapp", reason)
     _, bad = _json_object(raw)
@@ -109,7 +139,8 @@ def whatsapp_events():
 
 
 @bp.post("/twilio")
-def twilio_events():
+@bp.post("/twilio/<int:sender_id>")
+def twilio_events(sender_id: int | None = None):
     raw = request.get_data(cache=True)
     signature = request.headers.get(TwilioVerifier.HEADER)
     if not signature or not signature.strip():
@@ -118,8 +149,8 @@ def twilio_events():
     query = _query()
     json_bodied = "bodySHA256" in query
     form = None if json_bodied else parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
-    senders, reason = verified(webhooks.candidates(ctx(), "twilio", "auth_token"),
-                               lambda c: TwilioVerifier(c.secret("auth_token")).verify(url, form, signature, body=raw))
+    senders, reason = senders_for("twilio", "auth_token", sender_id,
+                                  lambda c: TwilioVerifier(c.secret("auth_token")).verify(url, form, signature, body=raw))
     if not senders:
         return refuse(403, "twilio", reason)
     if json_bodied:
@@ -137,7 +168,8 @@ def twilio_events():
 
 
 @bp.post("/vonage")
-def vonage_events():
+@bp.post("/vonage/<int:sender_id>")
+def vonage_events(sender_id: int | None = None):
     raw = request.get_data(cache=True)
     authorization = request.headers.get(VonageVerifier.HEADER)
     if not authorization or not authorization.strip():
@@ -149,7 +181,7 @@ def vonage_events():
         claims.append(VonageVerifier(candidate.secret("signature_secret"),
                                      clock=lambda: service.now().timestamp()).verify(raw, authorization))
 
-    senders, reason = verified(webhooks.candidates(service, "vonage", "signature_secret"), check)
+    senders, reason = senders_for("vonage", "signature_secret", sender_id, check)
     if not senders:
         return refuse(403, "vonage", reason)
     _, bad = _json_object(raw)

@@ -4,7 +4,7 @@ import pytest
 
 from app.domain.decision import Draft, Limits, PolicyVerdict, RecipientState
 from app.domain.refusals import Reason
-from app.domain.rules import channel_summary, decide
+from app.domain.channels import channel_summary, decide
 from app.domain.templates import TemplateSpec
 
 NOW = datetime(2026, 11, 22, 15, 5, tzinfo=timezone.utc)

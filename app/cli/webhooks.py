@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from .domain.refusals import Refused
-from .services import events
-from .services.context import Context
-from .services.workspaces import workspace_named
+from ..domain.refusals import Refused
+from ..services import events
+from ..services.context import Context
+from ..services.workspaces import workspace_named
+from .common import context
 
 webhook_cli = AppGroup("webhook", help="Signed events for customers' systems (message.status_changed, "
                                        "message.received).")
-
-
-def _ctx() -> Context:
-    return current_app.extensions["herald"]
 
 
 def _workspace_id(ctx: Context, name: str) -> int:
@@ -36,7 +32,7 @@ def _workspace_id(ctx: Context, name: str) -> int:
               help="An event type to send (repeatable); all of them when omitted.")
 def webhook_add(workspace: str, url: str, event_types: tuple[str, ...]) -> None:
     """Subscribe a URL; prints its signing secret once."""
-    ctx = _ctx()
+    ctx = context()
     try:
         endpoint = events.add_endpoint(ctx, _workspace_id(ctx, workspace), url, event_types)
     except Refused as refused:
@@ -52,7 +48,7 @@ def webhook_add(workspace: str, url: str, event_types: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def webhook_list(workspace: str, as_json: bool) -> None:
     """The workspace's subscribed URLs (secrets are never shown again)."""
-    ctx = _ctx()
+    ctx = context()
     rows = events.list_endpoints(ctx, _workspace_id(ctx, workspace))
     if as_json:
         click.echo(json.dumps([{"id": r.id, "url": r.url, "events": list(r.events) or list(events.EVENT_TYPES),
@@ -69,7 +65,7 @@ def webhook_list(workspace: str, as_json: bool) -> None:
 @click.argument("endpoint_id", type=int)
 def webhook_remove(workspace: str, endpoint_id: int) -> None:
     """Stop sending events to an endpoint (its pending deliveries go with it)."""
-    ctx = _ctx()
+    ctx = context()
     if not events.remove_endpoint(ctx, _workspace_id(ctx, workspace), endpoint_id):
         raise click.ClickException(f"Workspace “{workspace}” has no endpoint {endpoint_id}.")
     click.echo(f"Endpoint {endpoint_id} removed.")
@@ -82,7 +78,7 @@ def webhook_remove(workspace: str, endpoint_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def webhook_deliveries(workspace: str, status: str | None, limit: int, as_json: bool) -> None:
     """Recent event deliveries, newest first, with their last answer."""
-    ctx = _ctx()
+    ctx = context()
     rows = events.deliveries(ctx, _workspace_id(ctx, workspace), status, limit)
     if as_json:
         click.echo(json.dumps([{**vars(r), "created_at": r.created_at.isoformat(),

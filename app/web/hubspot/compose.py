@@ -150,7 +150,7 @@ def send_request(target, grant, form: ComposeForm, selection: dict[str, Any], dr
         text=None if template else form.text, template=template["name"] if template else None,
         language=template["language"] if template else None, params=selection["values"] if template else {},
         sender=form.sender or None, purpose=selection["purpose"] or None, origin="agent", surface="hubspot",
-        requested_by=grant.requested_by, idempotency_key=f"hubspot-compose:{grant.jti}", dry_run=dry_run,
+        requested_by=grant.requested_by, idempotency_key=panel.hubspot_send_key(grant.jti), dry_run=dry_run,
         confirmed=form.confirmed, contact_ref=grant.contact_id,
         context={"hubspot_portal_id": grant.portal_id, "hubspot_contact_id": grant.contact_id,
                  "hubspot_user_id": grant.user_id},

@@ -150,6 +150,11 @@ class Store:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def ping(self) -> None:
+        """One round trip to the database; raises when it does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     def schema_revisions(self) -> tuple[str | None, str]:
         """(the database's revision, the newest this code knows): equal once the release step has run.
 

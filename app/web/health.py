@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import text
 
 from ..services import metrics
 from . import ctx
@@ -18,8 +17,7 @@ log = logging.getLogger(__name__)
 @bp.get("/healthz")
 def healthz():
     try:
-        with ctx().store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ctx().store.ping()
     except Exception:
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
